@@ -1,0 +1,58 @@
+# hotpatch.windows: `make demo` and `make test` each bootstrap .venv from the pinned requirements,
+# build the collection tarball, install it under build/collections and run against that installed copy.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUILD := build
+COLLECTIONS := $(CURDIR)/$(BUILD)/collections
+INSTALLED := $(COLLECTIONS)/ansible_collections/hotpatch/windows
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
+export ANSIBLE_HOST_KEY_CHECKING := false
+export ANSIBLE_NOCOLOR := true
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv collection lint unit test demo bench changelog clean
+
+help:
+	@echo "make demo   - set up, start the simulated fleet and run the main job on it"
+	@echo "make test   - set up and run every test (lint, unit, lab, roles, molecule, AWX, faults)"
+	@echo "make bench  - performance benchmarks (tests/perf)"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+# What users get is what is tested: build the tarball and install it.
+collection: venv
+	rm -rf $(BUILD)/dist $(COLLECTIONS)/ansible_collections/hotpatch
+	mkdir -p $(BUILD)/dist $(COLLECTIONS)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist . >/dev/null
+	$(BIN)/ansible-galaxy collection install --no-deps --force -p $(COLLECTIONS) $(BUILD)/dist/hotpatch-windows-*.tar.gz >/dev/null
+	@echo "installed hotpatch.windows into $(COLLECTIONS)"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint --profile production
+
+test: collection lint
+	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+demo: collection
+	$(BIN)/python -m tests.demo
+
+bench: collection
+	$(BIN)/python tests/perf/bench_assess.py
+	$(BIN)/python tests/perf/bench_filters.py
+
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+
+clean:
+	rm -rf $(BUILD) $(VENV) .pytest_cache .ruff_cache
