@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-BUILD := build
+BUILD ?= build
 COLLECTIONS := $(CURDIR)/$(BUILD)/collections
 INSTALLED := $(COLLECTIONS)/ansible_collections/hotpatch/windows
 
