@@ -1,0 +1,71 @@
+"""Documentation of the settings the hotpatch.windows modules read from options or host variables."""
+
+
+class ModuleDocFragment:
+    # Facts a machine cannot see about itself. Each option overrides the host variable of the same setting.
+    DOCUMENTATION = r"""
+options:
+  platform:
+    description:
+      - Where the host runs, which decides the hotpatch rules that apply to it.
+      - V(auto) tells it from the host's own facts (an Azure Instance Metadata answer means Azure, a
+        Connected Machine agent means Azure Arc).
+      - When not set, the host variable C(hotpatch_platform) is used, and when that is not set either,
+        V(auto).
+    type: str
+    choices: [auto, azure, azure_local, arc, on_premises]
+  image:
+    description:
+      - The image the VM was created from, for an Azure Local (Azure Stack HCI) VM, which has no Instance
+        Metadata Service to ask.
+      - When not set, the host variable C(hotpatch_image) is used.
+    type: dict
+    suboptions:
+      publisher:
+        description: Image publisher, for example V(MicrosoftWindowsServer).
+        type: str
+        required: true
+      offer:
+        description: Image offer, for example V(WindowsServer).
+        type: str
+        required: true
+      sku:
+        description: Image SKU, for example V(2025-Datacenter-Azure-Edition).
+        type: str
+        required: true
+  arc_license:
+    description:
+      - Whether hotpatch is enabled for this Azure Arc-connected machine (its Arc license profile), which the
+        machine cannot see.
+      - V(unknown) gives a warning instead of a silent yes.
+      - When not set, the host variable C(hotpatch_arc_license) is used, and when that is not set either,
+        V(unknown).
+    type: str
+    choices: [enabled, disabled, unknown]
+  vmss_orchestration:
+    description:
+      - The orchestration mode (V(uniform) or V(flexible), any case) of the VM scale set the VM belongs to;
+        Uniform scale sets cannot use hotpatch with Azure Edition images.
+      - When not set, the host variable C(hotpatch_vmss_orchestration) is used.
+    type: str
+"""
+
+    # The release calendar settings (baseline_info only).
+    RELEASE = r"""
+options:
+  date:
+    description:
+      - The date (V(YYYY-MM-DD) or an ISO 8601 date and time) whose release cycle the host is compared with.
+      - When not set, the host variable C(hotpatch_date) is used, and when that is not set either, the host's
+        own clock (C(facts.now)).
+      - A cycle starts on its month's release day, the second Tuesday.
+    type: raw
+  catalog:
+    description:
+      - Release catalog rows that add to or replace the shipped ones (a newer month, an unplanned baseline),
+        as a list of rows or the path of a YAML file on the controller holding such a list.
+      - 'A row: C({os: "2025", month: "2026-06", type: hotpatch, unplanned: false, kb: KB...,
+        build: "26100.x"}). A row replaces the shipped row of the same os and month.'
+      - When not set, the host variable C(hotpatch_catalog) is used.
+    type: raw
+"""

@@ -1,0 +1,354 @@
+"""Can this host take hotpatches? The rules of Microsoft's "Hotpatch for Windows Server" page.
+
+``evaluate_eligibility`` returns ``{eligible, platform, reasons: [{code, message}], warnings}``; a host is
+eligible when no reason applies. Every reason that applies is listed, so one run shows everything to fix.
+docs/decisions.md explains each decision for users.
+"""
+
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import ga_build
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._facts import inspect_facts, os_release
+
+PLATFORMS = ("auto", "azure", "azure_local", "arc", "on_premises")
+ARC_LICENSES = ("enabled", "disabled", "unknown")
+VMSS_ORCHESTRATIONS = ("uniform", "flexible")
+
+# The only Azure and Azure Local images hotpatch supports (publisher, offer, sku); Azure compares them
+# without regard to case, and so does this check.
+SUPPORTED_IMAGES = tuple(
+    ("microsoftwindowsserver", "windowsserver", sku.lower())
+    for sku in (
+        "2022-Datacenter-Azure-Edition-Core",
+        "2022-Datacenter-Azure-Edition-Core-smalldisk",
+        "2022-Datacenter-Azure-Edition-Hotpatch",
+        "2022-Datacenter-Azure-Edition-Hotpatch-smalldisk",
+        "2025-Datacenter-Azure-Edition",
+        "2025-Datacenter-Azure-Edition-smalldisk",
+        "2025-Datacenter-Azure-Edition-Core",
+        "2025-Datacenter-Azure-Edition-Core-smalldisk",
+    )
+)
+
+# EditionID values (HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\EditionID). Sources: Microsoft Learn,
+# "Upgrade and conversion options for Windows Server" (DISM /Get-CurrentEdition and /Set-Edition use
+# ServerStandard, ServerDatacenter, ServerTurbine) and "Hotpatch for Windows Server" / Azure Edition docs
+# (ServerTurbine, ServerTurbineCor = Datacenter: Azure Edition). The "Cor" suffix is the Server Core
+# installation of the same edition.
+AZURE_EDITIONS = ("ServerTurbine", "ServerTurbineCor")
+ARC_EDITIONS = ("ServerDatacenter", "ServerDatacenterCor", "ServerStandard", "ServerStandardCor")
+
+VBS_STATES = {0: "not enabled", 1: "enabled but not running", 2: "running"}
+
+
+def _choice(value, name, choices, default):
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) and name == "hotpatch_arc_license":
+        return "enabled" if value else "disabled"
+    if not isinstance(value, str) or value.strip().lower() not in choices:
+        raise HotpatchError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value.strip().lower()
+
+
+def _image(value):
+    """hotpatch_image: None or {publisher, offer, sku} strings."""
+    if value is None or value == {}:
+        return None
+    if not isinstance(value, dict):
+        raise HotpatchError(f"hotpatch_image must be a mapping with publisher, offer and sku, got {value!r}")
+    missing = [key for key in ("publisher", "offer", "sku") if not isinstance(value.get(key), str)]
+    if missing:
+        raise HotpatchError(
+            f"hotpatch_image needs the string fields publisher, offer and sku; missing {missing}"
+        )
+    return {key: value[key].strip() for key in ("publisher", "offer", "sku")}
+
+
+class _Verdict:
+    def __init__(self):
+        self.reasons = []
+        self.warnings = []
+
+    def reason(self, code, message):
+        self.reasons.append({"code": code, "message": message})
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+
+def _detect_platform(facts):
+    """auto: azure when IMDS answered, arc when the Arc agent is installed, else on_premises."""
+    if facts["azure"] is not None:
+        return "azure"
+    arc = facts["arc"]
+    if arc is not None and arc["agent_installed"]:
+        return "arc"
+    if arc is None or arc["agent_installed"] is None:
+        return "unknown"
+    return "on_premises"
+
+
+def _is_container(os):
+    text = f"{os['installation_type'] or ''} {os['edition_id'] or ''} {os['product_name'] or ''}".lower()
+    return "nano" in text or "container" in text
+
+
+def _check_image(image, source, release, verdict):
+    """The image rules of Azure and Azure Local: the eight exact publisher/offer/sku rows."""
+    publisher, offer, sku = image["publisher"], image["offer"], image["sku"]
+    found = f"{publisher or '(none)'}/{offer or '(none)'}/{sku or '(none)'}"
+    if image.get("image_id") or not publisher:
+        shown = image.get("image_id") or "an image without a marketplace publisher"
+        verdict.reason(
+            "custom_image",
+            f"{source} shows a custom image ({shown}): hotpatch needs a marketplace image "
+            "MicrosoftWindowsServer/WindowsServer/<a Datacenter Azure Edition sku listed in "
+            "docs/decisions.md>",
+        )
+        return
+    if "container" in f"{offer} {sku}".lower():
+        verdict.reason(
+            "image_not_supported",
+            f"{source} shows the container image {found}: Windows Server container base images are not "
+            "supported",
+        )
+        return
+    if (publisher.lower(), offer.lower(), sku.lower()) not in SUPPORTED_IMAGES:
+        verdict.reason(
+            "image_not_supported",
+            f"{source} shows the image {found}: hotpatch needs publisher MicrosoftWindowsServer, offer "
+            "WindowsServer and one of the Datacenter Azure Edition skus listed in docs/decisions.md",
+        )
+        return
+    if release is not None and not sku.lower().startswith(release):
+        verdict.reason(
+            "image_not_supported",
+            f"{source} shows the Windows Server {sku[:4]} image {sku} but the OS is Windows Server {release} "
+            "(upgraded in place): only the image's own release is supported",
+        )
+
+
+def _check_azure(facts, platform, image, vmss_orchestration, release, verdict):
+    os = facts["os"]
+    if platform == "azure":
+        if facts["azure"] is not None:
+            _check_image(facts["azure"], "the Azure Instance Metadata Service", release, verdict)
+        elif image is not None:
+            _check_image(image, "hotpatch_image", release, verdict)
+        else:
+            verdict.reason(
+                "facts_incomplete",
+                "hotpatch_platform is azure but the Azure Instance Metadata Service did not answer and "
+                "hotpatch_image is not set: the VM's image cannot be checked",
+            )
+    elif image is not None:
+        _check_image(image, "hotpatch_image", release, verdict)
+    else:
+        verdict.reason(
+            "facts_incomplete",
+            "an Azure Local VM cannot see its own image: set hotpatch_image to the {publisher, offer, sku} "
+            "it was created from",
+        )
+    if vmss_orchestration == "uniform":
+        verdict.reason(
+            "vmss_uniform",
+            "hotpatch_vmss_orchestration is uniform: VM scale sets with Uniform orchestration cannot use "
+            "hotpatch with Azure Edition images (Flexible orchestration can)",
+        )
+    elif vmss_orchestration is None and facts["azure"] is not None and facts["azure"]["vm_scale_set_name"]:
+        verdict.warn(
+            f"the VM belongs to scale set {facts['azure']['vm_scale_set_name']!r} whose orchestration mode "
+            "is unknown: set hotpatch_vmss_orchestration (Uniform cannot use hotpatch)"
+        )
+    if os["edition_id"] not in AZURE_EDITIONS:
+        verdict.reason(
+            "edition_not_supported",
+            f"EditionID is {os['edition_id']!r}: hotpatch on Azure and Azure Local needs Windows Server "
+            "Datacenter: Azure Edition (ServerTurbine or ServerTurbineCor)",
+        )
+
+
+def _check_arc(facts, platform, arc_license, release, verdict):
+    os = facts["os"]
+    arc = facts["arc"]
+    if platform == "on_premises":
+        verdict.reason(
+            "arc_agent_missing",
+            "hotpatch_platform is on_premises: outside Azure and Azure Local, hotpatch needs the machine "
+            "connected to Azure Arc (Azure Connected Machine agent, service himds) with the Hotpatch licence",
+        )
+    elif arc is None or arc["agent_installed"] is None:
+        verdict.reason(
+            "facts_incomplete", "the Azure Arc agent state (service himds) could not be read from the host"
+        )
+    elif not arc["agent_installed"]:
+        verdict.reason(
+            "arc_agent_missing",
+            "the Azure Connected Machine agent (service himds) is not installed: hotpatch outside Azure "
+            "needs the machine connected to Azure Arc",
+        )
+    elif arc["agent_running"] is False:
+        verdict.warn(
+            "the Azure Connected Machine agent (service himds) is installed but not running: the Hotpatch "
+            "licence cannot be renewed while the machine is disconnected from Azure Arc"
+        )
+    if release == "2022":
+        verdict.reason(
+            "os_not_supported",
+            f"the OS is Windows Server {release}: hotpatch through Azure Arc needs Windows Server 2025 "
+            "Datacenter or Standard",
+        )
+    elif os["edition_id"] in AZURE_EDITIONS:
+        verdict.reason(
+            "edition_not_supported",
+            f"EditionID is {os['edition_id']} (Datacenter: Azure Edition) on a machine that is not an Azure "
+            "VM: "
+            "for an Azure Local VM set hotpatch_platform=azure_local and hotpatch_image",
+        )
+    elif os["edition_id"] not in ARC_EDITIONS:
+        verdict.reason(
+            "edition_not_supported",
+            f"EditionID is {os['edition_id']!r}: hotpatch through Azure Arc needs Windows Server 2025 "
+            f"Datacenter or Standard ({', '.join(ARC_EDITIONS)})",
+        )
+    if release == "2025":
+        minimum = ga_build("2025")
+        major, ubr = (int(part) for part in minimum.split("."))
+        if os["ubr"] is None:
+            verdict.reason(
+                "facts_incomplete", "os.ubr is unknown: the build cannot be compared with " + minimum
+            )
+        elif (os["build"], os["ubr"]) < (major, ubr):
+            verdict.reason(
+                "build_too_old",
+                f"the build is {os['build']}.{os['ubr']}: hotpatch through Azure Arc needs {minimum} "
+                "or later",
+            )
+    if arc_license == "disabled":
+        verdict.reason(
+            "arc_not_licensed",
+            "hotpatch_arc_license is disabled: enable the Hotpatch licence feature on the Arc machine's "
+            "license profile",
+        )
+    elif arc_license == "unknown" and platform == "arc":
+        verdict.warn(
+            "the Arc Hotpatch licence cannot be seen from the host (hotpatch_arc_license is unknown): "
+            "eligible assumes it is enabled; set hotpatch_arc_license to enabled or disabled"
+        )
+
+
+def _check_host(facts, verdict):
+    """Rules that apply on every platform: VBS running, CHPE off on Arm64."""
+    vbs = facts["vbs_status"]
+    if vbs is None:
+        verdict.reason(
+            "facts_incomplete",
+            "vbs_status is unknown (Win32_DeviceGuard could not be read): hotpatch needs "
+            "virtualization-based security running (VirtualizationBasedSecurityStatus 2)",
+        )
+    elif vbs != 2:
+        state = VBS_STATES.get(vbs, "an unknown state")
+        verdict.reason(
+            "vbs_not_running",
+            f"VirtualizationBasedSecurityStatus is {vbs} ({state}): hotpatch needs 2 (running); enable "
+            "virtualization-based security (needs UEFI and Secure Boot) and restart",
+        )
+    architecture = facts["os"]["architecture"]
+    restrictions = facts["hotpatch_restrictions"]
+    if architecture is None:
+        verdict.warn(
+            "the processor architecture is unknown: the Arm64 CHPE check (HotPatchRestrictions) was skipped"
+        )
+    if architecture == "ARM64" and restrictions != 1:
+        found = "not set (CHPE on by default)" if restrictions is None else f"{restrictions}"
+        verdict.reason(
+            "chpe_enabled",
+            f"Arm64 host with HotPatchRestrictions {found}: set Memory Management\\HotPatchRestrictions=1 "
+            "(turns CHPE off) and restart",
+        )
+    if facts["secure_boot"] is False:
+        verdict.warn("Secure Boot is off: virtualization-based security, which hotpatch needs, requires it")
+
+
+def _os_problems(facts, raw_problems):
+    """The problems that stop any decision: the OS block and the fields the rules read."""
+    os = facts["os"]
+    relevant = ("os", "arc", "azure", "vbs_status", "hotpatch_restrictions")
+    # Missing pieces that later rules handle as unknown (null) values.
+    tolerated = (
+        "vbs_status is missing",
+        "arc is missing",
+        "azure is missing",
+        "hotpatch_restrictions is missing",
+        "os.product_name is missing",
+        "os.installation_type is missing",
+        "os.ubr is missing",
+        "os.architecture is missing",
+    )
+    problems = [p for p in raw_problems if p.startswith(relevant) and p not in tolerated]
+    if os is None and "os is missing" not in problems:
+        problems.append("os is null")
+    elif os is not None:
+        for key in ("build", "edition_id"):
+            if os[key] is None and not any(p.startswith(f"os.{key} ") for p in problems):
+                problems.append(f"os.{key} is unknown")
+    return problems
+
+
+def evaluate_eligibility(facts, platform="auto", image=None, arc_license="unknown", vmss_orchestration=None):
+    """The design's eligibility dict for one host's raw facts and host variables."""
+    platform = _choice(platform, "hotpatch_platform", PLATFORMS, "auto")
+    arc_license = _choice(arc_license, "hotpatch_arc_license", ARC_LICENSES, "unknown")
+    vmss_orchestration = _choice(vmss_orchestration, "hotpatch_vmss_orchestration", VMSS_ORCHESTRATIONS, None)
+    image = _image(image)
+    normalised, raw_problems = inspect_facts(facts)
+    verdict = _Verdict()
+    if platform == "auto":
+        platform = _detect_platform(normalised)
+    problems = _os_problems(normalised, raw_problems)
+    if problems:
+        verdict.reason("facts_incomplete", "the host's facts are incomplete: " + "; ".join(problems))
+        return _result(platform, verdict)
+    os = normalised["os"]
+    release = os_release(normalised)
+    if (os["installation_type"] or "").lower() == "client":
+        verdict.reason(
+            "os_not_supported",
+            f"the OS is {os['product_name'] or 'a client edition'} (installation type Client): hotpatch is "
+            "for Windows Server 2022 Datacenter: Azure Edition and Windows Server 2025",
+        )
+    elif release not in ("2022", "2025"):
+        found = f"Windows Server {release}" if release else "an unknown OS"
+        found += f" (build {os['build']}.{os['ubr']})" if os["ubr"] is not None else f" (build {os['build']})"
+        verdict.reason(
+            "os_not_supported",
+            f"the OS is {found}: hotpatch needs Windows Server 2022 Datacenter: Azure Edition (build 20348) "
+            "or Windows Server 2025 (build 26100)",
+        )
+    if _is_container(os):
+        verdict.reason(
+            "image_not_supported",
+            f"installation type {os['installation_type']!r} / EditionID {os['edition_id']!r} is a Windows "
+            "Server container base image: containers are not supported",
+        )
+    if platform in ("azure", "azure_local"):
+        _check_azure(normalised, platform, image, vmss_orchestration, release, verdict)
+    elif platform in ("arc", "on_premises"):
+        _check_arc(normalised, platform, arc_license, release, verdict)
+    else:
+        verdict.reason(
+            "facts_incomplete",
+            "the platform cannot be told: no Azure Instance Metadata answer and the Arc agent state is "
+            "unknown; set hotpatch_platform",
+        )
+    _check_host(normalised, verdict)
+    return _result(platform, verdict)
+
+
+def _result(platform, verdict):
+    return {
+        "eligible": not verdict.reasons,
+        "platform": platform,
+        "reasons": verdict.reasons,
+        "warnings": verdict.warnings,
+    }

@@ -1,0 +1,87 @@
+"""Which hosts restart together: waves capped by size and by availability group.
+
+``plan_waves(plans, batch_size, max_per_group)`` places only the hosts whose plan restarts
+(``reboot: true``). Hosts are taken in hostname order and each goes into the earliest wave that has room
+(fewer than ``batch_size`` hosts and fewer than ``max_per_group`` of its ``group``), so the result depends on
+the per-host data alone, never on the order of ``plans`` (safe under AWX job slicing).
+"""
+
+import re
+
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
+
+_PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def wave_size(batch_size, host_count):
+    """The largest wave: a count >= 1, or 'N%' of ``host_count`` (rounded down, at least 1)."""
+    if isinstance(batch_size, bool):
+        raise HotpatchError(f"batch_size must be a count >= 1 or a percentage like '25%', got {batch_size!r}")
+    if isinstance(batch_size, str):
+        text = batch_size.strip()
+        match = _PERCENT_RE.match(text)
+        if match:
+            percent = float(match.group(1))
+            if not 0 < percent <= 100:
+                raise HotpatchError(
+                    f"batch_size {batch_size!r}: the percentage must be above 0 and at most 100"
+                )
+            return max(1, int(host_count * percent // 100))
+        if text.isdigit():
+            batch_size = int(text)
+    if isinstance(batch_size, float) and batch_size.is_integer():
+        batch_size = int(batch_size)
+    if isinstance(batch_size, int) and batch_size >= 1:
+        return batch_size
+    raise HotpatchError(f"batch_size must be a count >= 1 or a percentage like '25%', got {batch_size!r}")
+
+
+def _group_cap(max_per_group):
+    if max_per_group is None or max_per_group == "":
+        return None
+    if isinstance(max_per_group, str) and max_per_group.strip().isdigit():
+        max_per_group = int(max_per_group.strip())
+    if isinstance(max_per_group, bool) or not isinstance(max_per_group, int) or max_per_group < 1:
+        raise HotpatchError(f"max_per_group must be an integer >= 1 or null, got {max_per_group!r}")
+    return max_per_group
+
+
+def _restarting(plans):
+    """Sorted (hostname, group) of the plans that restart; HotpatchError naming a bad plan."""
+    if not isinstance(plans, dict):
+        raise HotpatchError(
+            f"plans must be a mapping of inventory_hostname to host_plan result, got {type(plans).__name__}"
+        )
+    hosts = []
+    for host in sorted(plans, key=str):
+        plan = plans[host]
+        if not isinstance(plan, dict) or not isinstance(plan.get("reboot"), bool):
+            raise HotpatchError(f"plan of host {host}: expected a host_plan result with reboot true or false")
+        group = plan.get("group", plan.get("hotpatch_availability_group"))
+        if group is not None and not isinstance(group, (str, int)):
+            raise HotpatchError(f"plan of host {host}: group must be a string or null, got {group!r}")
+        if plan["reboot"]:
+            hosts.append((str(host), None if group in (None, "") else str(group)))
+    return hosts
+
+
+def plan_waves(plans, batch_size, max_per_group=None):
+    """A list of waves (lists of inventory hostnames) holding every host whose plan restarts."""
+    hosts = _restarting(plans)
+    size = wave_size(batch_size, len(plans))
+    cap = _group_cap(max_per_group)
+    waves = []
+    for host, group in hosts:
+        for wave in waves:
+            if len(wave["hosts"]) >= size:
+                continue
+            if cap is not None and group is not None and wave["groups"].get(group, 0) >= cap:
+                continue
+            break
+        else:
+            wave = {"hosts": [], "groups": {}}
+            waves.append(wave)
+        wave["hosts"].append(host)
+        if group is not None:
+            wave["groups"][group] = wave["groups"].get(group, 0) + 1
+    return [wave["hosts"] for wave in waves]

@@ -1,0 +1,136 @@
+"""What a simulated host does with a WinRS command: decode the PowerShell command line (nested
+-EncodedCommand on older ansible-core), recognise the script and answer as that Windows would."""
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+
+from . import modules
+from .windows import filetime
+
+ENCODED = re.compile(
+    r"^\s*(?:&\s*)?\S*powershell(?:\.exe)?\"?\s.*?-(?:EncodedCommand|enc|ec|e)\s+([A-Za-z0-9+/=]+)",
+    re.IGNORECASE | re.DOTALL,
+)
+SHUTDOWN_RESTART = re.compile(r"shutdown(?:\.exe)?\s+/r(?:\s+/t\s+(\d+))?", re.IGNORECASE)
+
+
+@dataclass
+class Outcome:
+    stdout: str = ""
+    stderr: str = ""
+    rc: int = 0
+    delay: float = 0.0  # seconds the command runs before it is Done
+    what: str = "command"  # for the ledger
+    restart_in: float | None = None  # a restart begins this many seconds after the command ends
+    extra: dict = field(default_factory=dict)
+
+
+def decode_command(command: str, arguments: list) -> str:
+    """The script a command line runs, after unwrapping every PowerShell -EncodedCommand layer."""
+    text = " ".join([command, *arguments]).strip()
+    for _ in range(5):
+        match = ENCODED.match(text)
+        if not match:
+            break
+        try:
+            text = base64.b64decode(match.group(1)).decode("utf-16-le").strip()
+        except (binascii.Error, UnicodeDecodeError):
+            break
+    return text
+
+
+def is_probe(text: str) -> bool:
+    return "Win32_DeviceGuard" in text and "HotPatchRestrictions" in text
+
+
+def run(host, script: str, stdin: bytes) -> Outcome:
+    """Answer one command on `host` (a windows.SimHost)."""
+    if b"\0\0\0\0" in stdin:
+        return modules.run_payload(host, stdin)
+    stdin_text = stdin.decode("utf-8", errors="replace")
+    if is_probe(script) or is_probe(stdin_text):
+        return probe(host)
+    if "LastBootUpTime" in script:
+        return Outcome(stdout=f"{filetime(host.last_boot)}\r\n", what="boot_time")
+    restart = SHUTDOWN_RESTART.search(script)
+    if restart:
+        return shutdown(host, script, int(restart.group(1) or 30))
+    if re.search(r"shutdown(?:\.exe)?\s+/a", script, re.IGNORECASE):
+        return Outcome(
+            stderr="Unable to abort the system shutdown because no shutdown was in progress.(1116)\r\n",
+            rc=1116,
+            what="shutdown_abort",
+        )
+    if "AutoLogonChecked" in script:
+        return logon_test(host, script)
+    return simple_command(host, script)
+
+
+def probe(host) -> Outcome:
+    delay = 2.0 if host.faults.get("imds_timeout") else 0.0
+    if host.faults.get("probe_garbage"):
+        return Outcome(
+            stdout="Get-CimInstance : Access denied \r\n\x00\x1b[31m{{{ not json\r\n",
+            delay=delay,
+            what="probe",
+        )
+    return Outcome(stdout=json.dumps(host.probe_facts()) + "\r\n", delay=delay, what="probe")
+
+
+def shutdown(host, script: str, seconds: int) -> Outcome:
+    if "Remove-Item" in script and "AutoLogonChecked" in script:
+        host.logon_ready = False
+    body = json.dumps({"stdout": "", "stderr": "", "rc": 0})
+    if "ConvertTo-Json" not in script:
+        body = ""
+    return Outcome(stdout=body + "\r\n", what="shutdown", restart_in=float(seconds))
+
+
+def logon_test(host, script: str) -> Outcome:
+    if not host.logon_ready:
+        return Outcome(
+            stderr="Get-Item : Cannot find path 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+            "\\Winlogon"
+            "\\AutoLogonChecked' because it does not exist.\r\n",
+            rc=1,
+            what="logon_test",
+        )
+    literals = re.findall(r"'([^']*)'", script)
+    out = (
+        "\r\n    Hive: HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\r\n\r\n"
+    )
+    if literals:
+        out += literals[-1] + "\r\n"
+    return Outcome(stdout=out, what="logon_test")
+
+
+def simple_command(host, script: str) -> Outcome:
+    """A few harmless commands people type; anything else fails naming the command."""
+    body = re.sub(r"(?is)If \(-not \$\?\).*$", "", script).strip().rstrip(";").strip()
+    body = re.sub(r"(?i)^Set-StrictMode -Version Latest\s*", "", body).strip()
+    lowered = body.lower()
+    if lowered in ("hostname", "hostname.exe", "$env:computername", "[environment]::machinename"):
+        return Outcome(stdout=host.name.upper()[:15] + "\r\n", what="hostname")
+    if lowered in ("whoami", "whoami.exe"):
+        return Outcome(stdout=f"{host.name.lower()[:15]}\\administrator\r\n", what="whoami")
+    match = re.fullmatch(r"(?is)(?:echo|write-output|write-host)\s+(.*)", body)
+    if match:
+        return Outcome(stdout=match.group(1).strip().strip("'\"") + "\r\n", what="echo")
+    match = re.fullmatch(r"'([^']*)'|\"([^\"]*)\"", body)
+    if match:
+        return Outcome(stdout=(match.group(1) or match.group(2) or "") + "\r\n", what="echo")
+    match = re.fullmatch(r"(?i)exit\s+(-?\d+)", body)
+    if match:
+        return Outcome(rc=int(match.group(1)), what="exit")
+    first = body.splitlines()[0][:200] if body else "(empty command)"
+    word = first.split()[0] if first.split() else first
+    return Outcome(
+        stderr=f"{word} : The term '{word}' is not recognized by the simulated Windows host {host.name} "
+        f"(the lab does not simulate the command: {first})\r\n",
+        rc=1,
+        what="unknown_command",
+        extra={"command": first},
+    )
