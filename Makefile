@@ -13,12 +13,13 @@ export ANSIBLE_HOST_KEY_CHECKING := false
 export ANSIBLE_NOCOLOR := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv collection lint unit test demo bench changelog clean
+.PHONY: help venv collection lint test demo bench lab-start lab-stop changelog clean
 
 help:
 	@echo "make demo   - set up, start the simulated fleet and run the main job on it"
 	@echo "make test   - set up and run every test (lint, unit, lab, roles, molecule, AWX, faults)"
 	@echo "make bench  - performance benchmarks (tests/perf)"
+	@echo "make lab-start / lab-stop - the simulated demo fleet on its own"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,14 @@ demo: collection
 bench: collection
 	$(BIN)/python tests/perf/bench_assess.py
 	$(BIN)/python tests/perf/bench_filters.py
+
+# The simulated fleet on its own: `make lab-start`, then point ansible at build/lab/inventory.yml.
+lab-start: collection
+	$(BIN)/python -m tests.lab start --fleet tests/lab/fleets/demo.yml --state $(BUILD)/lab
+	@echo "inventory: $(BUILD)/lab/inventory.yml  (stop with: make lab-stop)"
+
+lab-stop: venv
+	$(BIN)/python -m tests.lab stop --state $(BUILD)/lab
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint

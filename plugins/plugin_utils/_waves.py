@@ -71,16 +71,22 @@ def plan_waves(plans, batch_size, max_per_group=None):
     size = wave_size(batch_size, len(plans))
     cap = _group_cap(max_per_group)
     waves = []
+    # Where the search for a group's next host starts (key None: hosts without a group, or no cap). A full
+    # wave, or one where the group reached its cap, never takes that group again, so each start only moves
+    # forward: the same waves as first-fit from the first wave every time, in linear time.
+    starts = {}
     for host, group in hosts:
-        for wave in waves:
-            if len(wave["hosts"]) >= size:
-                continue
-            if cap is not None and group is not None and wave["groups"].get(group, 0) >= cap:
-                continue
-            break
+        key = group if cap is not None else None
+        index = starts.get(key, 0)
+        while index < len(waves):
+            wave = waves[index]
+            if len(wave["hosts"]) < size and (key is None or wave["groups"].get(group, 0) < cap):
+                break
+            index += 1
         else:
-            wave = {"hosts": [], "groups": {}}
-            waves.append(wave)
+            waves.append({"hosts": [], "groups": {}})
+        starts[key] = index
+        wave = waves[index]
         wave["hosts"].append(host)
         if group is not None:
             wave["groups"][group] = wave["groups"].get(group, 0) + 1

@@ -69,3 +69,34 @@ def test_errors(case):
         plan_waves(plans_of(case), case["batch_size"], case.get("max_per_group"))
     for fragment in case["error"]:
         assert fragment in str(info.value)
+
+
+def first_fit(plans, size, cap):
+    """Reference: each host (by name) into the earliest wave with room, scanning from the first wave."""
+    waves = []
+    for host in sorted(plans):
+        plan = plans[host]
+        if not plan["reboot"]:
+            continue
+        group = plan.get("group")
+        for wave in waves:
+            same_group = sum(1 for other in wave if group is not None and plans[other].get("group") == group)
+            if len(wave) < size and (cap is None or group is None or same_group < cap):
+                wave.append(host)
+                break
+        else:
+            waves.append([host])
+    return waves
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_linear_placement_equals_first_fit(seed):
+    rng = random.Random(seed)
+    groups = [f"g{index}" for index in range(rng.randint(1, 6))] + [None]
+    plans = {
+        f"h{index:03d}": {"reboot": rng.random() < 0.8, "group": rng.choice(groups)}
+        for index in range(rng.randint(1, 120))
+    }
+    size = rng.randint(1, 12)
+    cap = rng.choice([None, 1, 2, 3])
+    assert plan_waves(plans, size, cap) == first_fit(plans, size, cap)

@@ -1,0 +1,145 @@
+"""Is a host's maintenance window open at the host's current time? (helper of the hotpatch.windows.patch role)
+
+Run on the controller: `python maintenance_window.py JSON` with JSON {window, now, timezone, assessed_at,
+host}; prints {open, local, timezone, message} or {error}. A collection role cannot carry filter plugins, so
+the role calls this script through the pipe lookup, and only for hosts that have a window. The host's clock
+and time zone come from the assessment (hotpatch_status.facts.now / .timezone); the time that passed on the
+controller since the assessment is added, so a window that closes during a long rollout is noticed.
+"""
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class WindowError(Exception):
+    """A window or clock that cannot be read; the message names the host."""
+
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+# Windows time zone ids (what Windows reports) to IANA names, after the CLDR windowsZones table.
+WINDOWS_ZONES = {
+    "UTC": "UTC",
+    "Coordinated Universal Time": "UTC",
+    "GMT Standard Time": "Europe/London",
+    "Greenwich Standard Time": "Atlantic/Reykjavik",
+    "W. Europe Standard Time": "Europe/Berlin",
+    "Central Europe Standard Time": "Europe/Budapest",
+    "Central European Standard Time": "Europe/Warsaw",
+    "Romance Standard Time": "Europe/Paris",
+    "E. Europe Standard Time": "Europe/Chisinau",
+    "FLE Standard Time": "Europe/Kiev",
+    "GTB Standard Time": "Europe/Bucharest",
+    "Russian Standard Time": "Europe/Moscow",
+    "Turkey Standard Time": "Europe/Istanbul",
+    "Israel Standard Time": "Asia/Jerusalem",
+    "South Africa Standard Time": "Africa/Johannesburg",
+    "Arabian Standard Time": "Asia/Dubai",
+    "India Standard Time": "Asia/Kolkata",
+    "China Standard Time": "Asia/Shanghai",
+    "Singapore Standard Time": "Asia/Singapore",
+    "Tokyo Standard Time": "Asia/Tokyo",
+    "Korea Standard Time": "Asia/Seoul",
+    "AUS Eastern Standard Time": "Australia/Sydney",
+    "New Zealand Standard Time": "Pacific/Auckland",
+    "Eastern Standard Time": "America/New_York",
+    "Central Standard Time": "America/Chicago",
+    "Mountain Standard Time": "America/Denver",
+    "US Mountain Standard Time": "America/Phoenix",
+    "Pacific Standard Time": "America/Los_Angeles",
+    "Alaskan Standard Time": "America/Anchorage",
+    "Hawaiian Standard Time": "Pacific/Honolulu",
+    "Atlantic Standard Time": "America/Halifax",
+    "E. South America Standard Time": "America/Sao_Paulo",
+    "Argentina Standard Time": "America/Buenos_Aires",
+}
+
+
+def _minutes(text, field, host):
+    try:
+        hours, minutes = str(text).split(":")
+        value = int(hours) * 60 + int(minutes)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 24 * 60:
+        raise WindowError(f"{host}: patch_maintenance_window.{field} must be 'HH:MM', got {text!r}")
+    return value
+
+
+def _zone(name, host):
+    iana = WINDOWS_ZONES.get(name, name)
+    try:
+        return ZoneInfo(iana)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise WindowError(
+            f"{host}: unknown time zone {name!r}; set patch_maintenance_window.timezone to an IANA name"
+        ) from exc
+
+
+def _instant(text, field, host):
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError as exc:
+        raise WindowError(f"{host}: {field} is not an ISO 8601 time: {text!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def patch_window(window, host_now, timezone="UTC", assessed_at=None, host="host", controller_now=None):
+    """Return {open, local, timezone, message} for `window` ({days, start, end[, timezone]}).
+
+    No window (None or empty) is always open. `end` at or before `start` spans midnight: the window opens
+    on a listed day and runs into the next one.
+    """
+    if not window:
+        return {"open": True, "local": None, "timezone": timezone, "message": "no maintenance window"}
+    if not isinstance(window, dict):
+        raise WindowError(f"{host}: patch_maintenance_window must be a dict, got {window!r}")
+    days = window.get("days") or list(DAYS)
+    bad = [day for day in days if day not in DAYS]
+    if bad:
+        raise WindowError(f"{host}: patch_maintenance_window.days has {bad}; use {list(DAYS)}")
+    start = _minutes(window.get("start", "00:00"), "start", host)
+    end = _minutes(window.get("end", "24:00"), "end", host)
+    zone_name = window.get("timezone") or timezone or "UTC"
+    zone = _zone(zone_name, host)
+
+    now = _instant(host_now, "the host's clock", host)
+    if assessed_at:
+        current = _instant(controller_now, "controller time", host) if controller_now else datetime.now(UTC)
+        now += max(current - _instant(assessed_at, "hotpatch_assessed_at", host), timedelta(0))
+    local = now.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    today = DAYS[local.weekday()]
+    yesterday = DAYS[(local.weekday() - 1) % 7]
+    if start < end:
+        is_open = today in days and start <= minute < end
+    else:
+        is_open = (today in days and minute >= start) or (yesterday in days and minute < end)
+    label = f"{today} {local:%H:%M} {zone_name}"
+    span = f"{','.join(days)} {window.get('start', '00:00')}-{window.get('end', '24:00')}"
+    state = "inside" if is_open else "outside"
+    return {"open": is_open, "local": label, "timezone": zone_name, "message": f"{label} is {state} {span}"}
+
+
+def main(argv):
+    try:
+        args = json.loads(argv[1])
+        result = patch_window(
+            args.get("window"),
+            args.get("now"),
+            args.get("timezone") or "UTC",
+            args.get("assessed_at"),
+            args.get("host") or "host",
+        )
+    except (IndexError, ValueError, TypeError, AttributeError) as exc:
+        result = {"error": f"maintenance window check: bad input: {exc}"}
+    except WindowError as exc:
+        result = {"error": str(exc)}
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

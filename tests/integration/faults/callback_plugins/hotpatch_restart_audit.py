@@ -1,0 +1,91 @@
+"""Callback plugin for the test suite: records, per lab host, what the restart-safety invariant needs.
+
+Enabled by tests/integration/conftest.py for every lab run (ANSIBLE_CALLBACKS_ENABLED), it appends one JSON
+line to the file named by HOTPATCH_RESTART_AUDIT for each result that matters: the facts the roles set
+(hotpatch_plan, hotpatch_outcome, patch_unexpected) and every win_reboot attempt. It never prints, so it
+works beside any stdout callback. tests/integration/restart_safety.py reads the file.
+"""
+
+import json
+import os
+import time
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+
+DOCUMENTATION = """
+    name: hotpatch_restart_audit
+    type: aggregate
+    short_description: record plans and restarts for the restart-safety invariant (tests only)
+    description:
+      - Appends JSON lines to the file named by the environment variable HOTPATCH_RESTART_AUDIT.
+    requirements:
+      - HOTPATCH_RESTART_AUDIT set to a writable file path
+"""
+
+FACT_KEYS = ("hotpatch_plan", "hotpatch_outcome", "patch_unexpected")
+REBOOT_ACTIONS = ("win_reboot",)
+
+
+def _check_mode(task) -> bool:
+    """Whether the task ran in check mode (--check, unless the task says check_mode: false)."""
+    own = getattr(task, "check_mode", None)
+    if isinstance(own, bool):
+        return own
+    return bool(context.CLIARGS.get("check", False))
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "hotpatch_restart_audit"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self._path = os.environ.get("HOTPATCH_RESTART_AUDIT")
+
+    def _write(self, entry: dict) -> None:
+        if not self._path:
+            return
+        entry["time"] = time.time()
+        with open(self._path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, sort_keys=True, default=str) + "\n")
+
+    def _record(self, result, status: str) -> None:
+        host = getattr(result, "host", None) or result._host
+        task = getattr(result, "task", None) or result._task
+        data = getattr(result, "result", None)
+        if data is None:
+            data = result._result
+        role = task._role.get_name() if getattr(task, "_role", None) else None
+        base = {
+            "host": host.get_name(),
+            "port": host.vars.get("ansible_port"),
+            "role": role,
+            "task": task.get_name(),
+        }
+        action = str(task.action or "")
+        if action.split(".")[-1] in REBOOT_ACTIONS and status != "skipped":
+            self._write(
+                dict(
+                    base,
+                    kind="reboot",
+                    status=status,
+                    rebooted=bool(data.get("rebooted")),
+                    check_mode=_check_mode(task),
+                )
+            )
+        facts = data.get("ansible_facts") or {}
+        picked = {key: facts[key] for key in FACT_KEYS if key in facts}
+        if picked and status == "ok":
+            self._write(dict(base, kind="facts", facts=picked))
+
+    def v2_runner_on_ok(self, result):
+        self._record(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record(result, "failed")
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result, "unreachable")
