@@ -43,14 +43,16 @@ lint: venv
 	$(BIN)/ansible-lint --profile production
 
 test: collection lint
-	$(BIN)/python -m pytest -p no:cacheprovider tests
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=25 tests
 
 demo: collection
 	$(BIN)/python -m tests.demo
 
+# Every benchmark runs; the exit status says whether any target failed.
 bench: collection
-	$(BIN)/python tests/perf/bench_assess.py
-	$(BIN)/python tests/perf/bench_filters.py
+	status=0; $(BIN)/python tests/perf/bench_filters.py || status=1; \
+	$(BIN)/python tests/perf/bench_lab.py || status=1; \
+	$(BIN)/python tests/perf/bench_assess.py --profile || status=1; exit $$status
 
 # The simulated fleet on its own: `make lab-start`, then point ansible at build/lab/inventory.yml.
 lab-start: collection

@@ -201,9 +201,10 @@ def _check_arc(facts, platform, arc_license, release, verdict):
     elif os["edition_id"] in AZURE_EDITIONS:
         verdict.reason(
             "edition_not_supported",
-            f"EditionID is {os['edition_id']} (Datacenter: Azure Edition) on a machine that is not an Azure "
-            "VM: "
-            "for an Azure Local VM set hotpatch_platform=azure_local and hotpatch_image",
+            f"EditionID is {os['edition_id']} (Datacenter: Azure Edition), which runs only on Azure and "
+            "Azure Local, but the Azure Instance Metadata Service did not answer: on an Azure VM check that "
+            "169.254.169.254 is reachable (or set hotpatch_platform=azure and hotpatch_image); for an Azure "
+            "Local VM set hotpatch_platform=azure_local and hotpatch_image",
         )
     elif os["edition_id"] not in ARC_EDITIONS:
         verdict.reason(

@@ -146,11 +146,17 @@ def report(figures: dict):
         f"{figures['round_trips_per_s']:.1f} round trips/s, {figures['requests_per_s']:.0f} requests/s"
     )
     print(
-        f"lab server: {figures['lab_cpu']:.1f} CPU s, "
-        f"{figures['lab_cpu_per_request_ms']:.2f} CPU ms per request, "
-        f"busy {figures['lab_busy']:.0%} of one core; at most ~{figures['lab_capacity_requests_per_s']:.0f} "
-        f"requests/s on one core; pywinrm clients {figures['client_cpu']:.1f} CPU s"
+        f"lab server: {_num(figures['lab_cpu'], '.1f')} CPU s, "
+        f"{_num(figures['lab_cpu_per_request_ms'], '.2f')} CPU ms per request, "
+        f"busy {_num(figures['lab_busy'], '.0%')} of one core; "
+        f"at most ~{_num(figures['lab_capacity_requests_per_s'], '.0f')} "
+        f"requests/s on one core; pywinrm clients {_num(figures['client_cpu'], '.1f')} CPU s"
     )
+
+
+def _num(value, spec: str) -> str:
+    """A figure, or 'n/a' when a run was too short to measure it (no lab CPU time counted)."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def main(argv=None) -> int:

@@ -13,6 +13,7 @@ import yaml
 from ansible.errors import AnsibleError
 
 from ansible_collections.hotpatch.windows.plugins.filter.host_plan import host_plan_filter
+from ansible_collections.hotpatch.windows.plugins.filter.maintenance_window import maintenance_window_filter
 from ansible_collections.hotpatch.windows.plugins.filter.waves import waves_filter
 
 BIN = Path(sys.executable).parent
@@ -45,6 +46,16 @@ FILTER_CASES = {
     "batch size over 100%": (waves_filter, ({"web01": GOOD_PLAN}, "150%"), ["batch_size", "150%"]),
     "batch size word": (waves_filter, ({"web01": GOOD_PLAN}, "lots"), ["batch_size", "lots"]),
     "max per group zero": (waves_filter, ({"web01": GOOD_PLAN}, 1, 0), ["max_per_group", "0"]),
+    "window day unknown": (
+        maintenance_window_filter,
+        ({"days": ["Someday"]}, "2026-02-12T02:00:00Z", "UTC", None, "web01"),
+        ["maintenance_window", "web01", "Someday"],
+    ),
+    "window zone unknown": (
+        maintenance_window_filter,
+        ({"days": ["Thu"]}, "2026-02-12T02:00:00Z", "Mars Standard Time", None, "web01"),
+        ["maintenance_window", "web01", "Mars Standard Time"],
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""The four filter plugins called as Jinja calls them (cases/filters.yml)."""
+"""The filter plugins called as Jinja calls them (cases/filters.yml)."""
 
 import importlib
 from pathlib import Path
@@ -12,7 +12,7 @@ CASES = yaml.safe_load((HERE / "cases" / "filters.yml").read_text(encoding="utf-
 HOSTS = yaml.safe_load((HERE.parent / "plugin_utils" / "cases" / "hosts.yml").read_text(encoding="utf-8"))[
     "hosts"
 ]
-FILTERS = ("release_cycle", "eligibility", "host_plan", "waves")
+FILTERS = ("release_cycle", "eligibility", "host_plan", "waves", "maintenance_window")
 
 
 def _filter(name):

@@ -1,21 +1,16 @@
-"""Is a host's maintenance window open at the host's current time? (helper of the hotpatch.windows.patch role)
+"""Is a host's maintenance window open at the host's current time?
 
-Run on the controller: `python maintenance_window.py JSON` with JSON {window, now, timezone, assessed_at,
-host}; prints {open, local, timezone, message} or {error}. A collection role cannot carry filter plugins, so
-the role calls this script through the pipe lookup, and only for hosts that have a window. The host's clock
-and time zone come from the assessment (hotpatch_status.facts.now / .timezone); the time that passed on the
+``window_state(window, now, timezone, assessed_at, host, controller_now)`` returns
+``{open, local, timezone, message}``. The host's clock and time zone come from the assessment
+(``hotpatch_status.facts.now`` / ``.timezone``); when ``assessed_at`` is given, the time that passed on the
 controller since the assessment is added, so a window that closes during a long rollout is noticed.
+Bad input raises ``HotpatchError`` naming the host and the value.
 """
 
-import json
-import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
-class WindowError(Exception):
-    """A window or clock that cannot be read; the message names the host."""
-
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -58,58 +53,81 @@ WINDOWS_ZONES = {
 
 
 def _minutes(text, field, host):
+    """Minutes since midnight of 'HH:MM' (00:00 to 24:00)."""
     try:
         hours, minutes = str(text).split(":")
         value = int(hours) * 60 + int(minutes)
     except ValueError:
         value = -1
     if not 0 <= value <= 24 * 60:
-        raise WindowError(f"{host}: patch_maintenance_window.{field} must be 'HH:MM', got {text!r}")
+        raise HotpatchError(f"{host}: patch_maintenance_window.{field} must be 'HH:MM', got {text!r}")
     return value
 
 
 def _zone(name, host):
+    """ZoneInfo of an IANA name or a Windows time zone id."""
+    if not isinstance(name, str):
+        raise HotpatchError(
+            f"{host}: unknown time zone {name!r}; set patch_maintenance_window.timezone to an IANA name"
+        )
     iana = WINDOWS_ZONES.get(name, name)
     try:
         return ZoneInfo(iana)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise WindowError(
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise HotpatchError(
             f"{host}: unknown time zone {name!r}; set patch_maintenance_window.timezone to an IANA name"
         ) from exc
 
 
 def _instant(text, field, host):
-    try:
-        when = datetime.fromisoformat(str(text))
-    except ValueError as exc:
-        raise WindowError(f"{host}: {field} is not an ISO 8601 time: {text!r}") from exc
+    """An aware datetime from ISO 8601 text (or a datetime); no offset means UTC."""
+    if isinstance(text, datetime):
+        when = text
+    else:
+        try:
+            when = datetime.fromisoformat(str(text))
+        except ValueError as exc:
+            raise HotpatchError(f"{host}: {field} is not an ISO 8601 time: {text!r}") from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def patch_window(window, host_now, timezone="UTC", assessed_at=None, host="host", controller_now=None):
-    """Return {open, local, timezone, message} for `window` ({days, start, end[, timezone]}).
+def window_state(window, now, timezone="UTC", assessed_at=None, host=None, controller_now=None):
+    """Return {open, local, timezone, message} for ``window`` ({days, start, end[, timezone]}).
 
-    No window (None or empty) is always open. `end` at or before `start` spans midnight: the window opens
-    on a listed day and runs into the next one.
+    ``now`` is the host's clock at the assessment and ``timezone`` its time zone (IANA name or Windows id);
+    ``assessed_at`` the controller's time of the assessment: the controller time elapsed since then
+    (``controller_now``, default the current time) is added to ``now``. No window (None or empty) is always
+    open. ``end`` at or before ``start`` spans midnight: the window opens on a listed day and runs into the
+    next one.
     """
+    host = host or "host"
     if not window:
-        return {"open": True, "local": None, "timezone": timezone, "message": "no maintenance window"}
+        return {"open": True, "local": None, "timezone": None, "message": "no maintenance window"}
     if not isinstance(window, dict):
-        raise WindowError(f"{host}: patch_maintenance_window must be a dict, got {window!r}")
+        raise HotpatchError(f"{host}: patch_maintenance_window must be a dict, got {window!r}")
     days = window.get("days") or list(DAYS)
-    bad = [day for day in days if day not in DAYS]
+    if not isinstance(days, (list, tuple)):
+        raise HotpatchError(
+            f"{host}: patch_maintenance_window.days must be a list of {list(DAYS)}, got {days!r}"
+        )
+    bad = [day for day in days if not isinstance(day, str) or day not in DAYS]
     if bad:
-        raise WindowError(f"{host}: patch_maintenance_window.days has {bad}; use {list(DAYS)}")
+        raise HotpatchError(f"{host}: patch_maintenance_window.days has {bad}; use {list(DAYS)}")
     start = _minutes(window.get("start", "00:00"), "start", host)
     end = _minutes(window.get("end", "24:00"), "end", host)
     zone_name = window.get("timezone") or timezone or "UTC"
     zone = _zone(zone_name, host)
 
-    now = _instant(host_now, "the host's clock", host)
-    if assessed_at:
-        current = _instant(controller_now, "controller time", host) if controller_now else datetime.now(UTC)
-        now += max(current - _instant(assessed_at, "hotpatch_assessed_at", host), timedelta(0))
-    local = now.astimezone(zone)
+    host_now = _instant(now, "the host's clock", host)
+    try:
+        if assessed_at:
+            current = (
+                _instant(controller_now, "controller time", host) if controller_now else datetime.now(UTC)
+            )
+            host_now += max(current - _instant(assessed_at, "hotpatch_assessed_at", host), timedelta(0))
+        local = host_now.astimezone(zone)
+    except OverflowError as exc:
+        raise HotpatchError(f"{host}: the host's clock {now!r} is out of range: {exc}") from exc
     minute = local.hour * 60 + local.minute
     today = DAYS[local.weekday()]
     yesterday = DAYS[(local.weekday() - 1) % 7]
@@ -121,25 +139,3 @@ def patch_window(window, host_now, timezone="UTC", assessed_at=None, host="host"
     span = f"{','.join(days)} {window.get('start', '00:00')}-{window.get('end', '24:00')}"
     state = "inside" if is_open else "outside"
     return {"open": is_open, "local": label, "timezone": zone_name, "message": f"{label} is {state} {span}"}
-
-
-def main(argv):
-    try:
-        args = json.loads(argv[1])
-        result = patch_window(
-            args.get("window"),
-            args.get("now"),
-            args.get("timezone") or "UTC",
-            args.get("assessed_at"),
-            args.get("host") or "host",
-        )
-    except (IndexError, ValueError, TypeError, AttributeError) as exc:
-        result = {"error": f"maintenance window check: bad input: {exc}"}
-    except WindowError as exc:
-        result = {"error": str(exc)}
-    print(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
