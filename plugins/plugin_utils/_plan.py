@@ -303,7 +303,12 @@ def _nothing_offered(state):
     cycle = state["cycle"]
     kb = f" ({cycle['kb']})" if cycle.get("kb") else ""
     release = f"the {cycle['month']} {cycle['type']}{kb}"
-    if not state["up_to_date"]:
+    if state["line"] == "unknown":
+        reason = (
+            "Windows Update offers nothing and the host's build is not in the hotpatch catalog (release line "
+            "unknown): add a hotpatch_catalog row for its month"
+        )
+    elif not state["up_to_date"]:
         reason = (
             f"Windows Update offers nothing although the host lacks {release}: check its update source "
             "(WSUS approval) or its hotpatch enrolment"
