@@ -1,7 +1,6 @@
 """Action plugin of hotpatch.windows.baseline_info: probe the host, then place it on the release calendar."""
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._baseline import evaluate_baseline
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._eligibility import evaluate_eligibility
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._probe import ProbeAction
 
 
@@ -9,13 +8,7 @@ class ActionModule(ProbeAction):
     SETTINGS = ("platform", "image", "arc_license", "vmss_orchestration", "date", "catalog")
 
     def evaluate(self, facts, settings):
-        eligibility = evaluate_eligibility(
-            facts,
-            platform=settings["platform"],
-            image=settings["image"],
-            arc_license=settings["arc_license"],
-            vmss_orchestration=settings["vmss_orchestration"],
-        )
+        eligibility = self.eligibility(facts, settings)
         # The cycle is picked by hotpatch_date when set, else by the host's own clock (facts.now).
         status = evaluate_baseline(facts, eligibility, when=settings["date"], catalog=settings["catalog"])
         result = dict(status, ansible_facts={"hotpatch": status})

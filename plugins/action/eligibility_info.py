@@ -1,6 +1,5 @@
 """Action plugin of hotpatch.windows.eligibility_info: probe the host, then decide its eligibility."""
 
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._eligibility import evaluate_eligibility
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._probe import ProbeAction
 
 
@@ -8,13 +7,7 @@ class ActionModule(ProbeAction):
     SETTINGS = ("platform", "image", "arc_license", "vmss_orchestration")
 
     def evaluate(self, facts, settings):
-        eligibility = evaluate_eligibility(
-            facts,
-            platform=settings["platform"],
-            image=settings["image"],
-            arc_license=settings["arc_license"],
-            vmss_orchestration=settings["vmss_orchestration"],
-        )
+        eligibility = self.eligibility(facts, settings)
         status = {"facts": facts, "eligibility": eligibility}
         result = dict(status, ansible_facts={"hotpatch": status})
         if eligibility["warnings"]:

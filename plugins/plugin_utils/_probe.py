@@ -18,6 +18,7 @@ from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure, AnsibleE
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._eligibility import evaluate_eligibility
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._facts import FACT_KEYS, validate_facts
 
@@ -179,6 +180,17 @@ class ProbeAction(ActionBase):
     def evaluate(self, facts, settings):
         """The module's result keys for checked raw facts; raises ``HotpatchError`` on bad settings."""
         raise NotImplementedError
+
+    @staticmethod
+    def eligibility(facts, settings):
+        """The eligibility verdict of the facts with the host settings both modules accept."""
+        return evaluate_eligibility(
+            facts,
+            platform=settings["platform"],
+            image=settings["image"],
+            arc_license=settings["arc_license"],
+            vmss_orchestration=settings["vmss_orchestration"],
+        )
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True  # the probe only reads
