@@ -14,7 +14,10 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import (
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 
 CASES = load("catalog")
-CYCLE_KEYS = {"month", "type", "unplanned", "kb", "build", "published", "release_date"}
+# The design's seven keys, plus the catalog's freshness note and the programme state.
+DESIGN_KEYS = {"month", "type", "unplanned", "kb", "build", "published", "release_date"}
+CYCLE_KEYS = DESIGN_KEYS | {"note", "programme"}
+RELEASE_FIELDS = ("month", "build", "line", "oob", "baseline", "released")
 
 
 def _published_id(row):
@@ -34,7 +37,8 @@ def _catalog_argument(case, tmp_path):
 @pytest.mark.parametrize("row", CASES["published"], ids=_published_id)
 def test_every_published_month(row):
     release = datetime.date.fromisoformat(row["release_date"])
-    expected = {key: row[key] for key in CYCLE_KEYS - {"published"}} | {"published": True}
+    expected = {key: row[key] for key in DESIGN_KEYS - {"published"}} | {"published": True}
+    expected |= {"note": None, "programme": "active"}
     assert release_cycle(release, row["os"]) == expected
     assert release_cycle(release + datetime.timedelta(days=7), row["os"]) == expected
     before = release_cycle(release - datetime.timedelta(days=1), row["os"])
@@ -42,16 +46,60 @@ def test_every_published_month(row):
     assert before["month"] < row["month"]
 
 
-def test_shipped_catalog_holds_exactly_the_published_rows():
-    shipped = {(row["os"], row["month"]): row for row in load_catalog()}
+def test_shipped_catalog_holds_exactly_the_published_cycle_releases():
+    catalog = load_catalog()
     expected = {(row["os"], row["month"]): row for row in CASES["published"]}
+    shipped = {
+        (os, month): catalog.cycle_release(os, month)
+        for (os, month) in catalog.cycles
+        if catalog.cycle_release(os, month) is not None
+    }
     assert set(shipped) == set(expected)
     for key, row in expected.items():
-        assert shipped[key]["kb"] == row["kb"]
-        assert shipped[key]["build"] == row["build"]
-        assert shipped[key]["type"] == row["type"]
-        assert shipped[key]["unplanned"] == row["unplanned"]
-        assert shipped[key]["published"] is True
+        assert (shipped[key].kb, shipped[key].build) == (row["kb"], row["build"])
+        assert catalog.cycle_type(*key) == (row["type"], row["unplanned"])
+
+
+def _release_key(os, kb):
+    return f"{os}-{kb}"
+
+
+def test_shipped_releases_are_exactly_the_restated_rows():
+    catalog = load_catalog()
+    shipped = {_release_key(row.os, row.kb): row for rows in catalog.releases.values() for row in rows}
+    expected = {_release_key(row["os"], row["kb"]): row for row in CASES["releases"]}
+    assert sorted(set(shipped) - set(expected)) == [], "shipped rows the restatement does not hold"
+    assert sorted(set(expected) - set(shipped)) == [], "restated rows the shipped catalog lacks"
+
+
+@pytest.mark.parametrize("row", CASES["releases"], ids=lambda row: _release_key(row["os"], row["kb"]))
+def test_shipped_release_row(row):
+    release = load_catalog().by_kb(row["os"], row["kb"])
+    assert release is not None
+    defaults = {"oob": False, "baseline": None}
+    assert {field: getattr(release, field) for field in RELEASE_FIELDS} == {
+        field: row.get(field, defaults.get(field)) for field in RELEASE_FIELDS
+    }
+    assert release.source in load_catalog().sources, f"{row['kb']}: source {release.source!r} is not defined"
+
+
+def test_every_shipped_row_names_a_defined_source():
+    catalog = load_catalog()
+    for item in catalog.items(origin=None):
+        assert item.source in catalog.sources, f"{item}: source {item.source!r} is not under 'sources'"
+    for source in catalog.sources.values():
+        assert source["url"].startswith("https://")
+        assert source["confidence"] in ("primary", "secondary", "assumed")
+        assert source["retrieved"]
+
+
+def test_planned_months_have_no_release():
+    catalog = load_catalog()
+    for os in ("2022", "2025"):
+        for month in ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"):
+            assert catalog.cycles[(os, month)].note.startswith("planned in the calendar")
+            assert catalog.cycle_release(os, month) is None
+            assert all(row.line == "lcu" for row in catalog.month_releases(os, month))
 
 
 @pytest.mark.parametrize("row", CASES["published"], ids=_published_id)
@@ -68,6 +116,24 @@ def test_release_cycle(case, tmp_path):
     result = release_cycle(case["when"], case["os"], _catalog_argument(case, tmp_path))
     assert set(result) == CYCLE_KEYS
     assert {key: result[key] for key in case["expected"]} == case["expected"]
+    for fragment in case.get("note_contains", ()):
+        assert fragment in (result["note"] or ""), result["note"]
+
+
+@pytest.mark.parametrize("case", params(CASES["queries"]))
+def test_catalog_query(case):
+    catalog = load_catalog(case.get("catalog"))
+    answer = getattr(catalog, case["call"])(*case["args"])
+    if "value" in case:
+        assert answer == case["value"]
+        return
+    rows = answer if isinstance(answer, list) else [answer] if answer is not None else []
+    assert [row.kb for row in rows] == case["kbs"]
+    for kb, fields in (case.get("rows") or {}).items():
+        row = catalog.by_kb(case["args"][0], kb)
+        assert {field: getattr(row, field) for field in fields} == fields
+    for kb, expected in (case.get("baseline") or {}).items():
+        assert catalog.is_baseline(catalog.by_kb(case["args"][0], kb)) is expected, kb
 
 
 def test_release_cycle_accepts_date_and_datetime_objects():
