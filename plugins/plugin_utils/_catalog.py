@@ -634,7 +634,24 @@ def load_catalog(extra=None):
     if extra in (None, "", [], {}):
         return _shipped_catalog()
     items, sources, ga_builds = _shipped()
-    return Catalog([*items, *read_rows(extra)], sources, ga_builds)
+    rows = read_rows(extra)
+    return Catalog([*items, *rows], {**sources, **_user_sources(extra)}, ga_builds)
+
+
+def _user_sources(extra):
+    """The ``sources`` mapping of a user catalog (a mapping, or a YAML file holding one), else {}.
+
+    A file written by hotpatch.windows.catalog_update names the documents its rows come from there.
+    """
+    if isinstance(extra, (str, Path)):
+        try:
+            with Path(extra).expanduser().open(encoding="utf-8") as handle:
+                extra = yaml.safe_load(handle)
+        except (OSError, yaml.YAMLError):
+            return {}  # read_rows has reported it already
+    if isinstance(extra, dict) and isinstance(extra.get("sources"), dict):
+        return {str(key): value for key, value in extra["sources"].items() if isinstance(value, dict)}
+    return {}
 
 
 def release_cycle(when, os, catalog=None):
@@ -670,3 +687,37 @@ def dump_rows(rows):
             clean["kind"] = "programme"
         grouped[{"release": "releases", "cycle": "cycles", "programme": "programmes"}[kind]].append(clean)
     return yaml.safe_dump({key: value for key, value in grouped.items() if value}, sort_keys=False, width=120)
+
+
+def catalog_freshness(catalog=None):
+    """How current the catalog is, per OS, for reports: the newest published month and where it comes from.
+
+    ``{os: {newest_month, kb, origin: shipped|user, source: {id, title, url, retrieved, confidence} | None,
+    programme: {first, last, confidence, source} | None}}``; ``newest_month`` None when nothing is published.
+    """
+    catalog = load_catalog(catalog)
+    answer = {}
+    for os in OS_BUILDS:
+        month = catalog.newest_month(os)
+        release = catalog.cycle_release(os, month) if month else None
+        source = None
+        if release is not None and release.source is not None:
+            described = catalog.sources.get(release.source) or {}
+            source = {"id": release.source}
+            source.update({key: described.get(key) for key in ("title", "url", "retrieved", "confidence")})
+        programme = catalog.programme(os)
+        answer[os] = {
+            "newest_month": month,
+            "kb": release.kb if release else None,
+            "origin": release.origin if release else None,
+            "source": source,
+            "programme": {
+                "first": programme.first,
+                "last": programme.last,
+                "confidence": programme.confidence,
+                "source": programme.source,
+            }
+            if programme
+            else None,
+        }
+    return answer
