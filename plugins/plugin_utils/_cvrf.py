@@ -522,7 +522,7 @@ def import_rows(reads, catalog):
             if listed.kb in taken:
                 continue
             known = catalog.by_kb(os, listed.kb)
-            if known is not None:
+            if known is not None and known.month != month:
                 if listed.build and known.build and listed.build != known.build:
                     result.warnings.append(
                         f"{document_name}: {listed.kb} FixedBuild {listed.build} differs from the catalog's "
@@ -547,6 +547,8 @@ def import_rows(reads, catalog):
                 )
                 result.releases.append(_release(os, month, listed, "lcu", read, oob=True, note=note))
                 continue
+            if known is not None:
+                continue  # the catalog holds it for this month; the document does not tell more
             if listed.kind == "other":
                 entry["reason"] = "its SubType is neither a cumulative update (Security Update) nor hotpatch"
             elif listed.kind == "hotpatch":
@@ -645,8 +647,20 @@ def _clean(row):
     return {key: value for key, value in row.items() if value is not None and (key, value) != ("oob", False)}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string that looks like a month, a date or a number, as the shipped catalog does."""
+
+
+def _represent_text(dumper, text):
+    style = "'" if re.match(r"^[0-9][0-9.:T-]*$", text) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
 def _flow(row):
-    return yaml.safe_dump(row, default_flow_style=True, sort_keys=False, width=1000).strip()
+    return yaml.dump(row, Dumper=_Dumper, default_flow_style=True, sort_keys=False, width=1000).strip()
 
 
 def render(items, sources):
