@@ -264,7 +264,9 @@ def _build(row, where, os):
     if build is None:
         return None
     if isinstance(build, float):
-        raise _row_error(where, "build", f"must be a quoted string like '20348.2655', got the number {build!r}")
+        raise _row_error(
+            where, "build", f"must be a quoted string like '20348.2655', got the number {build!r}"
+        )
     parsed = parse_build(build)
     if parsed is None:
         raise _row_error(where, "build", f"must look like '{OS_BUILDS[os]}.2655', got {build!r}")
@@ -304,7 +306,7 @@ def _check_keys(row, where, allowed):
 
 
 def normalise_row(row, where, origin="user"):
-    """The rows (Release, Cycle or Programme objects) one catalog row stands for; HotpatchError naming the row.
+    """The Release, Cycle or Programme objects one catalog row stands for; HotpatchError naming the row.
 
     A row of the first version's form with a KB stands for a cycle and a release.
     """
@@ -325,7 +327,9 @@ def normalise_row(row, where, origin="user"):
             raise _row_error(where, "last", f"{last} is before first {first}")
         confidence = row.get("confidence")
         if confidence is not None and confidence not in CONFIDENCES:
-            raise _row_error(where, "confidence", f"must be one of {', '.join(CONFIDENCES)}, got {confidence!r}")
+            raise _row_error(
+                where, "confidence", f"must be one of {', '.join(CONFIDENCES)}, got {confidence!r}"
+            )
         source, note = _text(row, where, "source"), _text(row, where, "note")
         return [Programme(os, first, last, source, confidence, note, origin)]
     month = _month(row, where)
@@ -357,7 +361,9 @@ def normalise_row(row, where, origin="user"):
     if cycle_type not in CYCLE_TYPES:
         raise _row_error(where, "type", f"must be baseline or hotpatch, got {cycle_type!r}")
     number = int(month[5:])
-    unplanned = _flag(row, where, "unplanned", cycle_type == "baseline" and planned_type(number) == "hotpatch")
+    unplanned = _flag(
+        row, where, "unplanned", cycle_type == "baseline" and planned_type(number) == "hotpatch"
+    )
     if unplanned and cycle_type != "baseline":
         raise _row_error(where, "unplanned", "can only be true for a baseline row")
     source, note = _text(row, where, "source"), _text(row, where, "note")
@@ -370,7 +376,19 @@ def normalise_row(row, where, origin="user"):
         line = "hotpatch" if cycle_type == "hotpatch" else "lcu"
         released = release_day(int(month[:4]), number).isoformat()
         rows.append(
-            Release(os, month, kb, build, line, True if line == "lcu" else None, False, released, source, note, origin)
+            Release(
+                os,
+                month,
+                kb,
+                build,
+                line,
+                True if line == "lcu" else None,
+                False,
+                released,
+                source,
+                note,
+                origin,
+            )
         )
     return rows
 
@@ -383,7 +401,9 @@ def _row_sources(source, where):
             with path.open(encoding="utf-8") as handle:
                 source = yaml.safe_load(handle)
         except OSError as exc:
-            raise HotpatchError(f"hotpatch catalog file {str(path)!r} cannot be read: {exc.strerror}") from None
+            raise HotpatchError(
+                f"hotpatch catalog file {str(path)!r} cannot be read: {exc.strerror}"
+            ) from None
         except yaml.YAMLError as exc:
             raise HotpatchError(f"hotpatch catalog file {str(path)!r} is not valid YAML: {exc}") from None
         where = f"file {str(path)!r}"
@@ -391,8 +411,8 @@ def _row_sources(source, where):
         lists = [key for key in ("releases", "cycles", "programmes") if key in source]
         if not lists:
             raise HotpatchError(
-                f"hotpatch catalog {where}: a mapping needs the key 'releases' (a list of rows), and may have "
-                "'cycles' and 'programmes'"
+                f"hotpatch catalog {where}: a mapping needs the key 'releases' (a list of rows), and "
+                "may have 'cycles' and 'programmes'"
             )
         rows = []
         for key in lists:
@@ -405,7 +425,8 @@ def _row_sources(source, where):
         return []
     if not isinstance(source, (list, tuple)):
         raise HotpatchError(
-            f"hotpatch catalog {where}: expected a list of rows or a YAML file path, got {type(source).__name__}"
+            f"hotpatch catalog {where}: expected a list of rows or a YAML file path, "
+            f"got {type(source).__name__}"
         )
     return [(row, f"{where} row {index}") for index, row in enumerate(source, start=1)]
 
@@ -502,7 +523,9 @@ class Catalog:
             candidates = [row for row in self.month_releases(os, month) if self.is_baseline(row)]
         if not candidates:
             return None
-        return sorted(candidates, key=lambda row: (row.origin != "user", row.oob, row.released or "", row.kb))[0]
+        return sorted(
+            candidates, key=lambda row: (row.origin != "user", row.oob, row.released or "", row.kb)
+        )[0]
 
     def month_lcus(self, os, month):
         """The cumulative updates of a month (regular and out-of-band)."""
@@ -587,7 +610,9 @@ class Catalog:
 def _shipped():
     with SHIPPED_CATALOG.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
-    items = read_rows({key: data.get(key) or [] for key in ("releases", "cycles", "programmes")}, "shipped", "shipped")
+    items = read_rows(
+        {key: data.get(key) or [] for key in ("releases", "cycles", "programmes")}, "shipped", "shipped"
+    )
     return tuple(items), dict(data.get("sources") or {}), dict(data.get("ga_builds") or {})
 
 
