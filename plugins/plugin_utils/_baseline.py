@@ -231,7 +231,7 @@ def evaluate_baseline(facts, eligibility, when=None, catalog=None, signals=None)
         "up_to_date": False,
         "reboot_pending": reboot_pending(normalised["reboot_pending"], signals, details, warnings),
         "date": {"value": day.isoformat(), "source": date_source},
-        "catalog": {"newest_month": None, "programme": None},
+        "catalog": {"newest_month": None, "programme": None, "programme_last": None, "note": None},
         "warnings": warnings,
     }
     if os not in OS_BUILDS:
@@ -242,15 +242,16 @@ def evaluate_baseline(facts, eligibility, when=None, catalog=None, signals=None)
         return result
     cycle = loaded.entry(os, *cycle_month(day))
     programme = loaded.programme(os)
+    month_status = loaded.status(os, cycle["month"])
     result["cycle"] = cycle
     result["catalog"] = {
         "newest_month": loaded.newest_month(os),
-        "programme": programme.row() if programme else None,
+        "programme": month_status["programme"],
+        "programme_last": programme.last if programme else None,
+        "note": month_status["note"],
     }
-    if cycle["note"] and not cycle["published"]:
-        warnings.append(f"{cycle['month']} ({cycle['type']}): {cycle['note']}")
-    elif cycle["programme"] != "active":
-        warnings.append(cycle["note"])
+    if month_status["note"]:
+        warnings.append(f"{cycle['month']} ({cycle['type']}): {month_status['note']}")
     if ubr is None:
         warnings.append("os.ubr is unknown: the host's build cannot be placed in the release calendar")
         return result

@@ -226,6 +226,8 @@ def _status(status):
         "up_to_date": status["up_to_date"],
         "pending": pending,
         "os": _os_of(status),
+        "programme": (status.get("catalog") or {}).get("programme"),
+        "programme_note": (status.get("catalog") or {}).get("note"),
         "hotfixes": {normalise_kb(kb) for kb in ((status.get("facts") or {}).get("hotfixes") or [])} - {None},
     }
 
@@ -380,7 +382,7 @@ def _searched_plan(state, rows, policy, catalog):
     """The plan when Windows Update was searched: each offered update decided on its own."""
     cycle = state["cycle"] or {}
     eligible = state["eligible"]
-    ended = cycle.get("programme") == "ended"
+    ended = state["programme"] == "ended"
     hotpatch_month = eligible and not ended and cycle.get("type") == "hotpatch"
     for row in rows:
         raw = row["_raw"]
@@ -464,7 +466,8 @@ def _searched_plan(state, rows, policy, catalog):
                 )
     install_rows = [row for row in rows if row["decision"] == "install"]
     if ended:
-        reasons.append(f"{cycle.get('note')}: regular updates (conventional)")
+        reasons.append(f"{state['programme_note']}: regular updates (conventional)")
+        cause = cause or _cause("programme_ended", state["programme_note"])
     elif not eligible:
         reasons.append("not eligible for hotpatch: regular updates, restart only if Windows needs one")
     if cause:
@@ -537,7 +540,7 @@ def _unsearched_plan(state, policy, catalog):
     """The plan when Windows Update was not searched: from the calendar, by categories and title forms."""
     cycle = state["cycle"] or {}
     eligible = state["eligible"]
-    ended = cycle.get("programme") == "ended"
+    ended = state["programme"] == "ended"
     categories = ["Security Updates", "Critical Updates", "Definition Updates", "Update Rollups"]
     hotpatch_month = eligible and not ended and cycle.get("type") == "hotpatch"
     if not (hotpatch_month and policy["defer_non_security"]):
@@ -566,10 +569,14 @@ def _unsearched_plan(state, policy, catalog):
         what = "not eligible for hotpatch and" if not eligible else ""
         return _plan("none", False, [f"{what} already has this cycle's release".strip()])
     if ended or not eligible:
+        cause = _cause("programme_ended", state["programme_note"]) if ended else None
         reason = (
-            f"{cycle.get('note')}: regular updates" if ended else "not eligible for hotpatch: regular updates"
+            f"{state['programme_note']}: regular updates"
+            if ended
+            else "not eligible for hotpatch: regular updates"
         )
-        return _plan("conventional", True, [f"{reason}; the cumulative update restarts the host"], install)
+        reasons = [f"{reason}; the cumulative update restarts the host"]
+        return _plan("conventional", True, reasons, install, cause=cause)
     if hotpatch_month:
         reasons.append(
             f"{cycle['month']} hotpatch cycle but the host is not on the current baseline: it catches "
@@ -589,6 +596,9 @@ def host_plan(status, updates=None, policy=None, catalog=None):
     state = _status(status)
     checked = _policy(policy)
     loaded = load_catalog(catalog)
+    if state["programme"] is None and state["os"] and state["cycle"]:
+        month_status = loaded.status(state["os"], state["cycle"]["month"])
+        state["programme"], state["programme_note"] = month_status["programme"], month_status["note"]
     offered = _updates(updates)
     if offered is None:
         plan = _unsearched_plan(state, checked, loaded)
