@@ -21,7 +21,7 @@ import datetime
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import normalise_kb
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import wave_size
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import place_waves, wave_size
 
 ROUTES = ("install", "wave", "done", "deferred", "failed")
 STATUSES = (
@@ -360,38 +360,41 @@ def _group(value):
     return str(value)
 
 
-def admit(wave_hosts, fleet, batch_size, max_per_group=None, play_count=None):
+def admit(wave_hosts, rollout):
     """Which hosts of a wave may restart now, counting the hosts that are down already.
 
-    ``fleet``: {host: {group, down}} for every host of the play (``down``: unreachable at the start, not back
-    from its restart, or restarting). Returns ``{admitted: [hosts], held: {host: reason}, down: [hosts]}``.
+    ``rollout``: the ``rollout_plan`` result as updated by ``rollout_progress`` (``down``: {host: group} of
+    the hosts that are down: unreachable at the start, not back from their restart; ``groups``; the caps).
+    Returns ``{admitted: [hosts], held: {host: reason}, down: [hosts]}``.
     """
-    if not isinstance(fleet, dict):
-        raise HotpatchError("fleet must be a mapping of host to {group, down}")
-    size = wave_size(batch_size, play_count or len(fleet) or 1)
-    cap = None if max_per_group in (None, "") else int(max_per_group)
-    down = sorted(host for host, item in fleet.items() if (item or {}).get("down") and host not in wave_hosts)
+    rollout = _check(rollout, "rollout", dict)
+    size = wave_size(rollout.get("batch_size", 1), rollout.get("play_count") or 1)
+    cap = rollout.get("max_per_group")
+    cap = None if cap in (None, "") else int(cap)
+    groups_of = dict(rollout.get("groups") or {})
+    down_map = {host: group for host, group in (rollout.get("down") or {}).items() if host not in wave_hosts}
+    down = sorted(down_map)
     used = len(down)
     groups = {}
     for host in down:
-        group = _group((fleet.get(host) or {}).get("group"))
+        group = _group(down_map[host])
         if group is not None:
             groups[group] = groups.get(group, 0) + 1
     admitted, held = [], {}
     for host in sorted(wave_hosts):
-        group = _group((fleet.get(host) or {}).get("group"))
+        group = _group(groups_of.get(host))
         if used >= size:
             held[host] = (
-                f"held back: {used} host(s) already down ({', '.join(down) or 'this wave'}) fill "
-                f"patch_batch_size={batch_size}; not restarted in this run"
+                f"held back: {used} host(s) are down ({', '.join(down)}) and fill patch_batch_size="
+                f"{rollout.get('batch_size')}; not restarted in this run"
             )
             continue
         if cap is not None and group is not None and groups.get(group, 0) >= cap:
-            others = [name for name in down if _group((fleet.get(name) or {}).get("group")) == group]
+            others = [name for name in down if _group(down_map[name]) == group]
             held[host] = (
                 f"held back: availability group {group} already has {groups[group]} host(s) down "
-                f"({', '.join(others + [h for h in admitted if _group(fleet[h].get('group')) == group])}), "
-                f"patch_max_per_group={cap}; not restarted in this run"
+                f"({', '.join(others) or 'in this wave'}), patch_max_per_group={cap}; not restarted in this "
+                "run"
             )
             continue
         admitted.append(host)
@@ -424,3 +427,78 @@ def rollout_stop(wave, outcomes, max_fail_percentage=0):
             "were not started"
         )
     return {"stop": stop, "failed": failed, "message": message}
+
+
+def _hostvar(hostvars, host, name):
+    try:
+        values = hostvars[host]
+    except KeyError:
+        return None
+    try:
+        return values.get(name) if hasattr(values, "get") else None
+    except Exception:  # a variable that cannot be templated is no outcome
+        return None
+
+
+def rollout_plan(hosts, hostvars, batch_size, max_per_group=None, check_mode=False):
+    """The rollout's restart waves from each host's outcome after the install step.
+
+    ``hosts``: every host of the play (a percentage batch size is a share of them); ``hostvars``: Ansible's
+    hostvars (or a mapping host -> {hotpatch_outcome, hotpatch_plan}). A host goes into a wave when Windows
+    says it needs a restart (route ``wave``); in check mode, when its plan expects one. Hosts already down
+    (unreachable at the assessment) keep room in every wave. Returns ``{waves, order, sizes, wave_of,
+    held, down, stopped, message, batch_size, max_per_group, play_count}``.
+    """
+    hosts = [str(host) for host in hosts or []]
+    plans, down, held_reasons = {}, {}, {}
+    for host in hosts:
+        outcome = _hostvar(hostvars, host, "hotpatch_outcome") or {}
+        plan = _hostvar(hostvars, host, "hotpatch_plan") or {}
+        group = plan.get("group") if isinstance(plan, dict) else None
+        if isinstance(outcome, dict) and outcome.get("down"):
+            down[host] = group
+        route = outcome.get("route") if isinstance(outcome, dict) else None
+        restarts = route == "wave" or (check_mode and route == "install" and bool(plan.get("reboot")))
+        plans[host] = {"reboot": restarts, "group": group}
+    waves, held = place_waves(plans, batch_size, max_per_group, down)
+    for host in held:
+        held_reasons[host] = (
+            f"held back: the hosts already down ({', '.join(sorted(down))}) leave no room within "
+            f"patch_batch_size={batch_size} / patch_max_per_group={max_per_group}; not restarted in this run"
+        )
+    wave_of = {host: index for index, wave in enumerate(waves, start=1) for host in wave}
+    return {
+        "waves": waves,
+        "order": [host for wave in waves for host in wave],
+        "sizes": [len(wave) for wave in waves] or [1],
+        "wave_of": wave_of,
+        "groups": {host: plan["group"] for host, plan in plans.items() if plan["reboot"]},
+        "held": held_reasons,
+        "down": down,
+        "stopped": False,
+        "message": "",
+        "batch_size": batch_size,
+        "max_per_group": max_per_group,
+        "play_count": len(hosts),
+    }
+
+
+def rollout_progress(rollout, wave, hostvars, max_fail_percentage=0):
+    """The rollout after a wave: who is down now, and whether it stops (``rollout_stop``)."""
+    rollout = dict(_check(rollout, "rollout", dict))
+    hosts = (rollout.get("waves") or [])[wave - 1] if 0 < wave <= len(rollout.get("waves") or []) else []
+    outcomes = {host: _hostvar(hostvars, host, "hotpatch_outcome") or {} for host in hosts}
+    down = dict(rollout.get("down") or {})
+    groups = {host: (_hostvar(hostvars, host, "hotpatch_plan") or {}).get("group") for host in hosts}
+    for host, outcome in outcomes.items():
+        if outcome.get("down"):
+            down[host] = groups.get(host)
+        else:
+            down.pop(host, None)
+    decision = rollout_stop(
+        wave, {host: outcome for host, outcome in outcomes.items() if outcome}, max_fail_percentage
+    )
+    rollout.update(down=down, last_wave=wave)
+    if decision["stop"] and not rollout.get("stopped"):
+        rollout.update(stopped=True, message=decision["message"], stopped_after=wave)
+    return rollout
