@@ -19,7 +19,7 @@ description:
   - A host that restarted on its own, or whose pending restart cleared, is not restarted.
   - One of the rollout's decision filters; the role C(hotpatch.windows.patch) calls them between its modules.
     See the patch guide (docs/roles.md) for the whole state machine.
-positional: now, last_install
+positional: now, last_install, window, host
 options:
   _input:
     description: The host's C(hotpatch_outcome).
@@ -31,6 +31,14 @@ options:
     required: true
   last_install:
     description: When the install that reported C(reboot_required) ended (ISO 8601 UTC).
+    type: str
+  window:
+    description:
+      - The host's C(patch_maintenance_window), read again at the host's clock of O(now); a closed window
+        defers the host (C(deferred=true)), never restarting it.
+    type: dict
+  host:
+    description: The host's inventory name (used in messages).
     type: str
 """
 
@@ -47,10 +55,10 @@ _value:
 """
 
 
-def restart_decision_filter(outcome, now, last_install=None):
+def restart_decision_filter(outcome, now, last_install=None, window=None, host=None):
     """hotpatch.windows.restart_decision"""
     try:
-        return restart_decision(outcome, now, last_install)
+        return restart_decision(outcome, now, last_install, window, host)
     except HotpatchError as exc:
         raise AnsibleFilterError(f"hotpatch.windows.restart_decision: {exc}") from None
 

@@ -19,7 +19,7 @@ description:
   - In check mode the status is C(check_mode) and the message says what would happen.
   - One of the rollout's decision filters; the role C(hotpatch.windows.patch) calls them between its modules.
     See the patch guide (docs/roles.md) for the whole state machine.
-positional: status, plan, window, check_mode
+positional: status, plan, window, check_mode, assessed_at
 options:
   _input:
     description: The host's inventory name (used in messages).
@@ -34,8 +34,14 @@ options:
     type: dict
     required: true
   window:
-    description: The C(hotpatch.windows.maintenance_window) state; omitted means open.
+    description:
+      - The host's C(patch_maintenance_window) (C({days, start, end, timezone})); omitted or empty means
+        always open. It is read at the host's clock of the assessment plus the controller time since
+        O(assessed_at). A bad window fails the host (its outcome says why), never the play.
     type: dict
+  assessed_at:
+    description: The controller time of the assessment (C(hotpatch_assessed_at)).
+    type: str
   check_mode:
     description: True in check mode.
     type: bool
@@ -47,7 +53,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     hotpatch_outcome: >-
       {{ inventory_hostname | hotpatch.windows.rollout_start(hotpatch_status, hotpatch_plan,
-      patch_window_state, ansible_check_mode) }}
+      patch_maintenance_window, ansible_check_mode, hotpatch_assessed_at) }}
 """
 
 RETURN = r"""
@@ -57,10 +63,10 @@ _value:
 """
 
 
-def rollout_start_filter(host, status, plan, window=None, check_mode=False):
+def rollout_start_filter(host, status, plan, window=None, check_mode=False, assessed_at=None):
     """hotpatch.windows.rollout_start"""
     try:
-        return new_outcome(host, status, plan, window, check_mode)
+        return new_outcome(host, status, plan, window, check_mode, assessed_at)
     except HotpatchError as exc:
         raise AnsibleFilterError(f"hotpatch.windows.rollout_start: {exc}") from None
 

@@ -18,7 +18,7 @@ description:
     later waves.
   - One of the rollout's decision filters; the role C(hotpatch.windows.patch) calls them between its modules.
     See the patch guide (docs/roles.md) for the whole state machine.
-positional: host, wave, decision, steps, after, health, window
+positional: host, wave, decision, steps, after, health
 options:
   _input:
     description: The host's C(hotpatch_outcome).
@@ -37,7 +37,9 @@ options:
     type: dict
     required: true
   steps:
-    description: Registered results C({reboot, install, reboot_again}) (omitted or skipped when not run).
+    description:
+      - Registered results C({reboot, install, reboot_again}) (omitted or skipped when not run), and
+        C(error) (C({task, msg})) when a hook or health task file failed.
     type: dict
     required: true
   after:
@@ -48,9 +50,7 @@ options:
     description: The failed health checks, as sentences.
     type: list
     elements: str
-  window:
-    description: The maintenance window state read before the restart.
-    type: dict
+
 """
 
 EXAMPLES = r"""
@@ -68,10 +68,10 @@ _value:
 """
 
 
-def wave_outcome_filter(outcome, host, wave, decision, steps, after, health=None, window=None):
+def wave_outcome_filter(outcome, host, wave, decision, steps, after, health=None):
     """hotpatch.windows.wave_outcome"""
     try:
-        return after_wave(outcome, host, wave, decision, steps, after, health, window)
+        return after_wave(outcome, host, wave, decision, steps, after, health)
     except HotpatchError as exc:
         raise AnsibleFilterError(f"hotpatch.windows.wave_outcome: {exc}") from None
 

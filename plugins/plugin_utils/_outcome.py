@@ -22,6 +22,7 @@ import datetime
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import normalise_kb
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import place_waves, wave_size
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._window import window_state
 
 ROUTES = ("install", "wave", "done", "deferred", "failed")
 STATUSES = (
@@ -93,11 +94,27 @@ def _installed(result):
     return sorted(set(installed)), sorted(set(failed))
 
 
-def new_outcome(host, status, plan, window=None, check_mode=False):
-    """The first outcome of a host after its assessment: where the rollout takes it, and why."""
+def window_now(window, facts, host, assessed_at=None):
+    """The maintenance window state at the host's clock (``facts``: the probe's raw facts), never raising:
+    a bad window gives ``{open: false, error}`` naming the host and the value."""
+    if not window:
+        return {"open": True, "message": "no maintenance window"}
+    facts = facts if isinstance(facts, dict) else {}
+    try:
+        return window_state(window, facts.get("now"), facts.get("timezone"), assessed_at, host)
+    except HotpatchError as exc:
+        return {"open": False, "error": str(exc), "message": str(exc)}
+
+
+def new_outcome(host, status, plan, window=None, check_mode=False, assessed_at=None):
+    """The first outcome of a host after its assessment: where the rollout takes it, and why.
+
+    ``window`` is the host's ``patch_maintenance_window`` (read at the host's clock of the assessment plus the
+    controller time since ``assessed_at``).
+    """
     status = status if isinstance(status, dict) else {}
     plan = plan if isinstance(plan, dict) else {}
-    window = window if isinstance(window, dict) else {"open": True}
+    window = window_now(window, status.get("facts"), host, assessed_at) if not status.get("failed") else {}
     current = (status.get("current") or {}).get("build")
     outcome = {
         "action": plan.get("action", "none"),
@@ -221,7 +238,7 @@ def after_install(outcome, host, plan, install, after, unexpected="reboot"):
     return dict(outcome, route="failed", status="failed", message=_message(host, text))
 
 
-def restart_decision(outcome, now, last_install=None):
+def restart_decision(outcome, now, last_install=None, window=None, host=None):
     """Right before a host's restart: ``{restart, evidence, message}`` from the host as it is now.
 
     ``now`` is a baseline_info result read moments ago. Evidence is only what Windows shows now (its counted
@@ -237,6 +254,16 @@ def restart_decision(outcome, now, last_install=None):
             "evidence": [],
             "unreachable": unreachable,
             "message": f"could not read the host right before its restart: {error}; not restarted",
+        }
+    state = window_now(window, (now or {}).get("facts"), host)
+    if not state.get("open", True):
+        return {
+            "restart": False,
+            "evidence": [],
+            "unreachable": False,
+            "deferred": True,
+            "message": state.get("error")
+            or f"maintenance window closed before the restart ({state.get('message')}): deferred",
         }
     evidence, _ = _evidence(None, now, signals_only=True)
     boot = ((now or {}).get("facts") or {}).get("last_boot")
@@ -265,18 +292,18 @@ def restart_decision(outcome, now, last_install=None):
     }
 
 
-def after_wave(outcome, host, wave, decision, steps, after, health=None, window=None):
+def after_wave(outcome, host, wave, decision, steps, after, health=None):
     """The outcome of a host at the end of its wave.
 
     ``steps``: registered results ``{reboot, install, reboot_again}`` (absent or skipped when not run);
-    ``after``: baseline_info after the wave; ``health``: list of failed health checks (sentences);
-    ``window``: the maintenance window state read before the restart.
+    ``after``: baseline_info after the wave; ``health``: list of failed health checks (sentences). A failed
+    hook or health task file is ``steps.error`` (``{task, msg}``).
     """
     outcome = dict(_check(outcome, "outcome", dict), wave=wave)
     steps = steps or {}
-    window = window if isinstance(window, dict) else {"open": True}
-    if window.get("open") is False:
-        text = f"window closed before wave {wave} ({window.get('message', '')}): deferred, not restarted"
+    decision = decision if isinstance(decision, dict) else {}
+    if decision.get("deferred"):
+        text = f"wave {wave}: {decision.get('message')}; not restarted"
         return dict(outcome, route="deferred", status="deferred", message=text)
     restarts = 0
     for name in ("reboot", "reboot_again"):
@@ -302,6 +329,10 @@ def after_wave(outcome, host, wave, decision, steps, after, health=None, window=
                 down=down,
                 message=_message(host, f"wave {wave}: {what} failed: {error}"),
             )
+    error = steps.get("error")
+    if isinstance(error, dict) and error:
+        text = f"wave {wave}: {error.get('task') or 'a task'} failed: {error.get('msg') or 'failed'}"
+        return dict(outcome, route="failed", status="failed", message=_message(host, text))
     if not decision.get("restart") and not restarts:
         if decision.get("unreachable"):
             return dict(
@@ -502,3 +533,23 @@ def rollout_progress(rollout, wave, hostvars, max_fail_percentage=0):
     if decision["stop"] and not rollout.get("stopped"):
         rollout.update(stopped=True, message=decision["message"], stopped_after=wave)
     return rollout
+
+
+def finish(outcome, host, rollout=None, status=None, plan=None):
+    """A host's last outcome of the run: a host whose wave never started is ``not_reached`` with why."""
+    if not isinstance(outcome, dict) or not outcome:
+        outcome = new_outcome(host, status, plan)
+        if outcome["route"] in ("install", "wave"):
+            outcome = dict(
+                outcome, route="deferred", status="not_reached", message="the rollout did not reach it"
+            )
+        return outcome
+    rollout = rollout if isinstance(rollout, dict) else {}
+    if outcome.get("status") != "planned":
+        return outcome
+    held = (rollout.get("held") or {}).get(host)
+    if held:
+        return dict(outcome, route="deferred", status="not_reached", message=held)
+    if rollout.get("stopped"):
+        return dict(outcome, route="deferred", status="not_reached", message=rollout.get("message"))
+    return dict(outcome, route="deferred", status="not_reached", message="its restart wave did not start")

@@ -289,7 +289,9 @@ def _restart_expected(update, kind):
 
 
 def _matches(update, patterns):
-    return any(pattern.search(text) for pattern in patterns for text in [update["title"], *update["kb"]])
+    """True when a pattern matches the title or a KB, as win_updates matches them (KB as 'KB<number>')."""
+    texts = [update["title"], *(f"KB{number}" for number in update["kb"])]
+    return any(pattern.search(text) for pattern in patterns for text in texts)
 
 
 def _label(update):
@@ -302,9 +304,12 @@ def _names(items):
 
 
 def _accept_pattern(update):
-    """A win_updates accept_list entry that matches this update only: its KB number, else its exact title."""
+    """A win_updates accept_list entry that matches this update only: its KB, else its exact title.
+
+    win_updates matches accept_list and reject_list entries against the title and each KB as ``KB<number>``.
+    """
     if update["kb"]:
-        return f"^{re.escape(update['kb'][0])}$"
+        return f"^KB{re.escape(update['kb'][0])}$"
     return f"^{re.escape(update['title'])}$"
 
 
@@ -553,7 +558,7 @@ def _unsearched_plan(state, policy, catalog):
     reasons = []
     if hotpatch_month and state["on_current"] and state["line"] != "lcu":
         month_lcus = catalog.month_lcus(state["os"], cycle["month"]) if state["os"] else []
-        reject += [f"^{release.kb[2:]}$" for release in month_lcus]
+        reject += [f"^{release.kb}$" for release in month_lcus]
         reject += [pattern.pattern for pattern in LCU_TITLES]
         install = {"category_names": categories, "accept_list": [], "reject_list": reject}
         if state["up_to_date"]:

@@ -97,11 +97,39 @@ KNOWN = {
     "catalog_update_to",
     "catalog_update_prefer_import",
 }
-# Facts and internal variables the roles set: never reported as unknown.
-SET_BY_ROLES = re.compile(
-    r"^(hotpatch_(status|plan|outcome|assessed_at|run|rollout|wave|restart)|patch_[a-z_]*_state|"
-    r"assess_[a-z_]+_result)$"
-)
+# Facts and internal variables the roles set (registered results, loop variables): never reported as unknown.
+SET_BY_ROLES = {
+    "hotpatch_status",
+    "hotpatch_plan",
+    "hotpatch_outcome",
+    "hotpatch_assessed_at",
+    "hotpatch_run",
+    "hotpatch_rollout",
+    "assess_probe",
+    "assess_settings",
+    "assess_search",
+    "assess_run_name",
+    "patch_install",
+    "patch_after",
+    "patch_installed_at",
+    "patch_now",
+    "patch_restart",
+    "patch_reboot",
+    "patch_wave_install",
+    "patch_reboot_again",
+    "patch_wave_after",
+    "patch_wave_error",
+    "patch_unhealthy",
+    "patch_services",
+    "patch_ports",
+    "patch_urls",
+    "patch_admission",
+    "patch_wave_hosts",
+    "patch_wave_number",
+    "patch_wave_index",
+    "patch_steps",
+    "rollback_result",
+}
 PLATFORMS = ("auto", "azure", "azure_local", "arc", "on_premises")
 LICENSES = ("enabled", "disabled", "unknown")
 ORCHESTRATIONS = ("uniform", "flexible")
@@ -127,7 +155,7 @@ def unknown_variables(names):
     warnings = []
     known = sorted(KNOWN)
     for name in sorted({str(name) for name in names or []}):
-        if name in KNOWN or SET_BY_ROLES.match(name) or name.startswith(("_", "ansible_")):
+        if name in KNOWN or name in SET_BY_ROLES or name.startswith(("_", "ansible_")):
             continue
         ours = name.startswith(PREFIXES)
         suffix = [candidate for candidate in known if candidate.endswith("_" + name)]
