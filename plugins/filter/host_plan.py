@@ -140,7 +140,7 @@ _value:
         - Each offered update - C(title), C(kb), C(categories), C(kind) (C(hotpatch), C(lcu), C(security),
           C(definition), C(msrt), C(other), C(driver), C(optional), C(upgrade)), C(security), C(restart)
           (expected), C(decision) (C(install), C(defer), C(skip), C(reject)), C(reason), C(month),
-          C(released).
+          C(released), C(covered_by) (the hotpatch KB whose fixes make a rejected cumulative update unneeded).
       type: list
       elements: dict
     deferred:

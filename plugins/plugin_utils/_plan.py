@@ -295,7 +295,12 @@ def _matches(update, patterns):
 
 
 def _label(update):
-    kb = f" (KB{update['kb'][0]})" if update["kb"] and f"KB{update['kb'][0]}" not in update["title"] else ""
+    """The title, with the KB when the title does not hold it."""
+    kb = ""
+    if update["kb"]:
+        first = update["kb"][0]
+        first = first if str(first).upper().startswith("KB") else f"KB{first}"
+        kb = "" if first in update["title"] else f" ({first})"
     return f"{update['title']}{kb}"
 
 
@@ -330,6 +335,7 @@ def _classify(updates, catalog, os, cycle):
                 "released": release.released if release else (cycle or {}).get("release_date"),
                 "decision": None,
                 "reason": None,
+                "covered_by": None,
                 "_raw": update,
             }
         )
@@ -353,7 +359,6 @@ def _next_baseline(cycle, catalog, os):
 
 
 def _plan(action, reboot, reasons, install=None, rows=(), cause=None, failed=False):
-    updates = [{key: value for key, value in row.items() if key != "_raw"} for row in rows]
     deferred = [
         {
             "title": row["title"],
@@ -364,9 +369,11 @@ def _plan(action, reboot, reasons, install=None, rows=(), cause=None, failed=Fal
             "reason": row["reason"],
             "released": row["released"],
         }
-        for row in updates
-        if row["decision"] in ("defer", "skip") or (row["decision"] == "reject" and row["security"])
+        for row in rows
+        if row["decision"] in ("defer", "skip")
+        or (row["decision"] == "reject" and row["security"] and not row["covered_by"])
     ]
+    updates = [{key: value for key, value in row.items() if key != "_raw"} for row in rows]
     return {
         "action": action,
         "reboot": reboot,
@@ -413,6 +420,7 @@ def _searched_plan(state, rows, policy, catalog):
         for row in lcus:
             kb = hotpatches[0]["kb"][0] if hotpatches and hotpatches[0]["kb"] else cycle.get("kb")
             _decide(row, "reject", f"the hotpatch {kb} carries this month's security fixes without a restart")
+            row["covered_by"] = kb
     elif hotpatch_month and lcus and expects_hotpatch:
         code = "hotpatch_line_lost" if cycle.get("published") else "unplanned_baseline_suspected"
         offered = _names(lcus)
@@ -478,7 +486,7 @@ def _searched_plan(state, rows, policy, catalog):
     if cause:
         reasons.append(cause["message"])
     if install_rows:
-        reasons.append(f"install: {_names(install_rows)}")
+        reasons.append("install: " + "; ".join(f"{_label(row)} ({row['reason']})" for row in install_rows))
     for decision in ("defer", "skip", "reject"):
         chosen = [row for row in rows if row["decision"] == decision]
         if chosen:
