@@ -66,8 +66,8 @@ options:
         as a list of rows or the path of a YAML file on the controller holding such a list.
       - 'A cycle row C({os: "2025", month: "2026-08", type: baseline, unplanned: true}) replaces the shipped
         row of the same os and month; a release row C({os: "2025", month: "2026-06", kb: KB..., build:
-        "26100.x", line: hotpatch}) adds a KB or replaces the shipped row of the same os and KB.' See the
-        calendar guide (docs/calendar.md) for every row kind.
+        "26100.x", line: hotpatch}) adds a KB or replaces the shipped row of the same os and KB. See the
+        calendar guide (docs/calendar.md) for every row kind.'
       - When not set, the host variable C(hotpatch_catalog) is used.
     type: raw
   restart_signals:

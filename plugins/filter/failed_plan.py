@@ -7,7 +7,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import Ho
 
 DOCUMENTATION = r"""
 name: failed_plan
-short_description: The plan of a host that could not be assessed: nothing installed, never restarted
+short_description: The plan of a host that could not be assessed (nothing installed, never restarted)
 version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:

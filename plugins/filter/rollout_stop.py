@@ -22,7 +22,7 @@ options:
     type: int
     required: true
   outcomes:
-    description: The wave's hosts and their C(hotpatch_outcome), C({host: outcome}).
+    description: The hosts of the wave and their C(hotpatch_outcome), as a mapping of host to outcome.
     type: dict
     required: true
   max_fail_percentage:

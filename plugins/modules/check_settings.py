@@ -16,7 +16,7 @@ description:
     C(hotpatch_vmss_orchestration), C(hotpatch_image), C(hotpatch_availability_group),
     C(hotpatch_restart_signals), C(hotpatch_catalog), C(hotpatch_date)) and, given the host's clock O(now),
     that C(hotpatch_date) lies inside the hotpatch programme and in the cycle of the host's clock, and that
-    the host's clock agrees with the controller's within C(hotpatch_clock_tolerance). It never fails: it
+    the host's clock agrees with the controller's within C(hotpatch_clock_tolerance). It never fails - it
     returns the problems, so that one bad host is reported and the others go on.
   - Either way it warns about variables that look like this collection's but are not (C(batch_size)), with
     the closest known name.

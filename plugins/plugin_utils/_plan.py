@@ -228,8 +228,19 @@ def _status(status):
         "os": _os_of(status),
         "programme": (status.get("catalog") or {}).get("programme"),
         "programme_note": (status.get("catalog") or {}).get("note"),
-        "hotfixes": {normalise_kb(kb) for kb in ((status.get("facts") or {}).get("hotfixes") or [])} - {None},
+        "hotfixes": _hotfixes(status),
     }
+
+
+def _hotfixes(status):
+    """The installed KBs of the status's facts ('KB5052105'), ignoring what is not a KB id."""
+    facts = status.get("facts") if isinstance(status.get("facts"), dict) else {}
+    values = facts.get("hotfixes")
+    if isinstance(values, (str, int)):
+        values = [values]
+    if not isinstance(values, list):
+        return set()
+    return {normalise_kb(kb) for kb in values} - {None}
 
 
 def _os_of(status):
