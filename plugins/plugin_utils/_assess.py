@@ -46,6 +46,10 @@ def assessed_status(probe, host, problems=None, search=None):
     if not isinstance(probe, dict):
         raise HotpatchError(f"{host}: the probe result must be the registered baseline_info result")
     status = _empty_status()
+    if problems and (probe.get("skipped") or probe.get("failed") or probe.get("unreachable")):
+        message = "; ".join(str(problem.get("message")) for problem in problems)
+        cause = {"code": problems[0].get("code", "bad_setting"), "message": message}
+        return dict(status, failed=True, unreachable=False, message=message, cause=cause, problems=list(problems))
     if probe.get("unreachable"):
         message = _named(host, f"unreachable: {probe.get('msg') or 'no answer'}")
         return dict(

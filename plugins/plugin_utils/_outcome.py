@@ -486,6 +486,8 @@ def rollout_plan(hosts, hostvars, batch_size, max_per_group=None, check_mode=Fal
         outcome = _hostvar(hostvars, host, "hotpatch_outcome") or {}
         plan = _hostvar(hostvars, host, "hotpatch_plan") or {}
         group = plan.get("group") if isinstance(plan, dict) else None
+        if isinstance(group, bool) or not isinstance(group, (str, int)):
+            group = None  # a bad group failed its host at the assessment; it never restarts
         if isinstance(outcome, dict) and outcome.get("down"):
             down[host] = group
         route = outcome.get("route") if isinstance(outcome, dict) else None
