@@ -36,7 +36,7 @@ def status_of(short, now=None):
 
 
 def probe_of(short):
-    """A registered baseline_info result: `pending` (counted signals), `ignored`, `build`, `last_boot`, `now`."""
+    """A registered baseline_info result: `pending` (counted signals), `ignored`, `build`, `last_boot`."""
     short = dict(short or {})
     for key in ("failed", "unreachable", "skipped"):
         if short.get(key):
