@@ -49,7 +49,8 @@ def assessed_status(probe, host, problems=None, search=None):
     if problems and (probe.get("skipped") or probe.get("failed") or probe.get("unreachable")):
         message = "; ".join(str(problem.get("message")) for problem in problems)
         cause = {"code": problems[0].get("code", "bad_setting"), "message": message}
-        return dict(status, failed=True, unreachable=False, message=message, cause=cause, problems=list(problems))
+        status.update(failed=True, unreachable=False, message=message, cause=cause, problems=list(problems))
+        return status
     if probe.get("unreachable"):
         message = _named(host, f"unreachable: {probe.get('msg') or 'no answer'}")
         return dict(
