@@ -5,12 +5,26 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._probe import Pro
 
 
 class ActionModule(ProbeAction):
-    SETTINGS = ("platform", "image", "arc_license", "vmss_orchestration", "date", "catalog")
+    SETTINGS = (
+        "platform",
+        "image",
+        "arc_license",
+        "vmss_orchestration",
+        "date",
+        "catalog",
+        "restart_signals",
+    )
 
     def evaluate(self, facts, settings):
         eligibility = self.eligibility(facts, settings)
         # The cycle is picked by hotpatch_date when set, else by the host's own clock (facts.now).
-        status = evaluate_baseline(facts, eligibility, when=settings["date"], catalog=settings["catalog"])
+        status = evaluate_baseline(
+            facts,
+            eligibility,
+            when=settings["date"],
+            catalog=settings["catalog"],
+            signals=settings["restart_signals"],
+        )
         result = dict(status, ansible_facts={"hotpatch": status})
         warnings = list(eligibility["warnings"])
         warnings += [warning for warning in status.get("warnings") or [] if warning not in warnings]

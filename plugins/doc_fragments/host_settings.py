@@ -64,8 +64,22 @@ options:
     description:
       - Release catalog rows that add to or replace the shipped ones (a newer month, an unplanned baseline),
         as a list of rows or the path of a YAML file on the controller holding such a list.
-      - 'A row: C({os: "2025", month: "2026-06", type: hotpatch, unplanned: false, kb: KB...,
-        build: "26100.x"}). A row replaces the shipped row of the same os and month.'
+      - 'A cycle row C({os: "2025", month: "2026-08", type: baseline, unplanned: true}) replaces the shipped
+        row of the same os and month; a release row C({os: "2025", month: "2026-06", kb: KB..., build:
+        "26100.x", line: hotpatch}) adds a KB or replaces the shipped row of the same os and KB. See the
+        calendar guide (docs/calendar.md) for every row kind.'
       - When not set, the host variable C(hotpatch_catalog) is used.
     type: raw
+  restart_signals:
+    description:
+      - The pending-restart signals that count as Windows' evidence that the host needs a restart, besides
+        V(cbs) (CBS C(RebootPending)) and V(windows_update) (Windows Update C(RebootRequired)), which always
+        count.
+      - V(file_rename) (C(PendingFileRenameOperations)) and V(computer_rename) are written by many programs
+        (antivirus agents, installers) and often survive a restart, so they count only when listed here.
+        Either way they are reported in C(reboot_pending.signals) and C(reboot_pending.ignored).
+      - When not set, the host variable C(hotpatch_restart_signals) is used.
+    type: list
+    elements: str
+    choices: [cbs, windows_update, file_rename, computer_rename]
 """

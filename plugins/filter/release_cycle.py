@@ -1,8 +1,13 @@
 """The release_cycle filter: the hotpatch release cycle a date falls in."""
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import release_cycle
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import (
+    cycle_month,
+    load_catalog,
+    normalise_os,
+)
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 
 DOCUMENTATION = r"""
@@ -18,6 +23,12 @@ description:
   - Months Microsoft has published come from the release catalog shipped in the collection; later months
     follow the planned pattern (January, April, July and October baselines, hotpatch months between) with
     C(published=false) and no KB or build. The collection never invents a KB or a build.
+  - For a month past the catalog's newest published month the filter also warns "planned, not yet
+    published" and names the playbook C(hotpatch.windows.catalog_update) that refreshes the catalog; for a
+    month after the end of the OS's hotpatch programme it warns that the programme ended.
+  - C(kb) and C(build) are those of the month's hotpatch in a hotpatch month and of its baseline cumulative
+    update in a baseline month. Other releases of the month (the regular cumulative update of a hotpatch
+    month, out-of-band releases) are in the catalog too; see the calendar guide (docs/calendar.md).
 positional: os
 options:
   _input:
@@ -35,8 +46,10 @@ options:
     description:
       - Extra catalog rows (usually the C(hotpatch_catalog) variable) as a list of rows or the path of a YAML
         file holding a list of rows or a mapping with the key C(releases).
-      - A row is C({os, month, type, unplanned, kb, build}); it replaces the shipped row of the same os and
-        month. Quote builds (V('20348.2655')).
+      - A cycle row is C({os, month, type, unplanned}) (replaces the shipped row of the same os and month);
+        a release row is C({os, month, kb, build, line, baseline, oob, released}) (adds a KB, or replaces the
+        shipped row of the same os and KB); a row C({os, month, type, unplanned, kb, build}) is both.
+        Quote builds (V('20348.2655')).
     type: raw
 """
 
@@ -96,13 +109,20 @@ _value:
 
 
 def release_cycle_filter(when, os=None, catalog=None):
-    """The hotpatch release cycle ``when`` falls in for ``os``."""
+    """The hotpatch release cycle ``when`` falls in for ``os``; warns for unpublished and ended months."""
     if os is None:
         raise AnsibleFilterError("hotpatch.windows.release_cycle: os is required ('2022' or '2025')")
     try:
-        return release_cycle(when, os, catalog)
+        os = normalise_os(os)
+        loaded = load_catalog(catalog)
+        year, month = cycle_month(when)
+        cycle = loaded.entry(os, year, month)
+        note = loaded.status(os, cycle["month"])["note"]
     except HotpatchError as exc:
         raise AnsibleFilterError(f"hotpatch.windows.release_cycle: {exc}") from None
+    if note:
+        Display().warning(f"hotpatch.windows.release_cycle: {cycle['month']}: {note}")
+    return cycle
 
 
 class FilterModule:

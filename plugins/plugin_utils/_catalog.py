@@ -306,7 +306,7 @@ def _check_keys(row, where, allowed):
 
 
 def normalise_row(row, where, origin="user"):
-    """The rows (Release, Cycle or Programme objects) one catalog row stands for; HotpatchError naming it.
+    """The Release, Cycle or Programme objects one catalog row stands for; HotpatchError naming the row.
 
     A row of the first version's form with a KB stands for a cycle and a release.
     """
@@ -411,8 +411,8 @@ def _row_sources(source, where):
         lists = [key for key in ("releases", "cycles", "programmes") if key in source]
         if not lists:
             raise HotpatchError(
-                f"hotpatch catalog {where}: a mapping needs the key 'releases' (a list of rows), and may "
-                "have 'cycles' and 'programmes'"
+                f"hotpatch catalog {where}: a mapping needs the key 'releases' (a list of rows), and "
+                "may have 'cycles' and 'programmes'"
             )
         rows = []
         for key in lists:
@@ -552,26 +552,10 @@ class Catalog:
         return self.programmes.get(os)
 
     def entry(self, os, year, month):
-        """The design's cycle dict for one os and month (plus ``note`` and ``programme``)."""
+        """The design's cycle dict for one os and month (exactly its seven keys)."""
         key = month_text(year, month)
         cycle_type, unplanned = self.cycle_type(os, key)
         release = self.cycle_release(os, key)
-        programme = self.programmes.get(os)
-        state = programme.state(key) if programme else "active"
-        note = None
-        if release is None:
-            newest = self.newest_month(os)
-            if newest is None or key > newest:
-                note = (
-                    f"planned, not yet published: the catalog's newest Windows Server {os} month is "
-                    f"{newest or 'none'}; {REFRESH_HINT}"
-                )
-            else:
-                note = f"no release of Windows Server {os} is recorded for {key} in the catalog"
-        if state == "ended":
-            note = f"the Windows Server {os} hotpatch programme ended after {programme.last}"
-        elif state == "not_started":
-            note = f"before the Windows Server {os} hotpatch programme started ({programme.first})"
         return {
             "month": key,
             "type": cycle_type,
@@ -580,9 +564,27 @@ class Catalog:
             "build": release.build if release else None,
             "published": release is not None,
             "release_date": release_day(year, month).isoformat(),
-            "note": note,
-            "programme": state,
         }
+
+    def status(self, os, month):
+        """``{programme, note}`` of a month: whether the programme runs, and what a user should know."""
+        programme = self.programmes.get(os)
+        state = programme.state(month) if programme else "active"
+        note = None
+        if state == "ended":
+            note = f"the Windows Server {os} hotpatch programme ended after {programme.last}"
+        elif state == "not_started":
+            note = f"before the Windows Server {os} hotpatch programme started ({programme.first})"
+        elif self.cycle_release(os, month) is None:
+            newest = self.newest_month(os)
+            if newest is None or month > newest:
+                note = (
+                    f"planned, not yet published: the catalog's newest Windows Server {os} month is "
+                    f"{newest or 'none'}; {REFRESH_HINT}"
+                )
+            else:
+                note = f"no release of Windows Server {os} is recorded for {month} in the catalog"
+        return {"programme": state, "note": note}
 
     # ------------------------------------------------------------------ releases
     def by_kb(self, os, kb):

@@ -168,6 +168,11 @@ SETTING_SPECS = {
     "vmss_orchestration": {"type": "str"},
     "date": {"type": "raw"},
     "catalog": {"type": "raw"},
+    "restart_signals": {
+        "type": "list",
+        "elements": "str",
+        "choices": ["cbs", "windows_update", "file_rename", "computer_rename"],
+    },
 }
 
 

@@ -65,22 +65,53 @@ def _restarting(plans):
     return hosts
 
 
-def plan_waves(plans, batch_size, max_per_group=None):
-    """A list of waves (lists of inventory hostnames) holding every host whose plan restarts."""
+def _down_groups(down):
+    """{group or None: count} of the hosts already down (``down``: {host: group} or a list of hosts)."""
+    if down is None:
+        return {}, 0
+    if isinstance(down, (list, tuple, set)):
+        down = dict.fromkeys(down)
+    if not isinstance(down, dict):
+        raise HotpatchError(f"down must be a mapping of host to its group (or a list of hosts), got {down!r}")
+    counts = {}
+    for host, group in down.items():
+        if group is not None and (isinstance(group, bool) or not isinstance(group, (str, int))):
+            raise HotpatchError(f"down host {host}: group must be a string or null, got {group!r}")
+        key = None if group in (None, "") else str(group)
+        counts[key] = counts.get(key, 0) + 1
+    return counts, len(down)
+
+
+def place_waves(plans, batch_size, max_per_group=None, down=None):
+    """(waves, held): the waves of the hosts whose plan restarts, with room kept for hosts already down.
+
+    ``down`` ({host: group}) are hosts that are down before the first wave (unreachable, still restarting):
+    they occupy a place in every wave and in their group's cap until they are seen healthy. A host that has no
+    room in any wave (the hosts already down fill ``batch_size`` or its group's cap) is in ``held``.
+    """
     hosts = _restarting(plans)
     size = wave_size(batch_size, len(plans))
     cap = _group_cap(max_per_group)
+    down_groups, down_count = _down_groups(down)
+    room = size - down_count
+    if room <= 0:
+        return [], [host for host, _ in hosts]
     waves = []
+    held = []
     # Where the search for a group's next host starts (key None: hosts without a group, or no cap). A full
     # wave, or one where the group reached its cap, never takes that group again, so each start only moves
     # forward: the same waves as first-fit from the first wave every time, in linear time.
     starts = {}
     for host, group in hosts:
         key = group if cap is not None else None
+        group_room = None if key is None else cap - down_groups.get(group, 0)
+        if group_room is not None and group_room <= 0:
+            held.append(host)
+            continue
         index = starts.get(key, 0)
         while index < len(waves):
             wave = waves[index]
-            if len(wave["hosts"]) < size and (key is None or wave["groups"].get(group, 0) < cap):
+            if len(wave["hosts"]) < room and (key is None or wave["groups"].get(group, 0) < group_room):
                 break
             index += 1
         else:
@@ -90,4 +121,12 @@ def plan_waves(plans, batch_size, max_per_group=None):
         wave["hosts"].append(host)
         if group is not None:
             wave["groups"][group] = wave["groups"].get(group, 0) + 1
-    return [wave["hosts"] for wave in waves]
+    return [wave["hosts"] for wave in waves], held
+
+
+def plan_waves(plans, batch_size, max_per_group=None, down=None):
+    """A list of waves (lists of inventory hostnames) holding every host whose plan restarts.
+
+    With ``down`` (hosts already down, see ``place_waves``), hosts that have no room are left out.
+    """
+    return place_waves(plans, batch_size, max_per_group, down)[0]

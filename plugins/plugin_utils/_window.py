@@ -55,8 +55,8 @@ WINDOWS_ZONES = {
 def _minutes(text, field, host):
     """Minutes since midnight of 'HH:MM' (00:00 to 24:00)."""
     try:
-        hours, minutes = str(text).split(":")
-        value = int(hours) * 60 + int(minutes)
+        hours, minutes = (int(part) for part in str(text).split(":"))
+        value = hours * 60 + minutes if 0 <= hours <= 24 and 0 <= minutes < 60 else -1
     except ValueError:
         value = -1
     if not 0 <= value <= 24 * 60:

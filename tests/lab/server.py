@@ -401,7 +401,14 @@ class LabServer:
                 entry["ansible_winrm_ca_trust_path"] = str(self.ca_path)
             entry.update(server.host.spec["vars"])
             hosts[name] = entry
-        inventory = {"all": {"children": {"windows": {"hosts": hosts}}}}
+        # The lab's clock is simulated (it starts at the fleet's date), so the controller's clock cannot vouch
+        # for it: the inventory turns off the collection's host-clock check (hotpatch_clock_tolerance).
+        inventory = {
+            "all": {
+                "vars": {"hotpatch_clock_tolerance": "off"},
+                "children": {"windows": {"hosts": hosts}},
+            }
+        }
         (self.state_dir / "inventory.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
 
 

@@ -43,7 +43,9 @@ def _catalog(case, tmp_path):
 def test_baseline(case, tmp_path):
     facts = case_facts(case)
     eligibility = _eligibility(case)
-    result = evaluate_baseline(facts, eligibility, case.get("when"), _catalog(case, tmp_path))
+    result = evaluate_baseline(
+        facts, eligibility, case.get("when"), _catalog(case, tmp_path), case.get("signals")
+    )
     assert set(result) >= DESIGN_KEYS
     assert result["facts"] == facts
     assert result["eligibility"] == eligibility

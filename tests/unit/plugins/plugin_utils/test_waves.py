@@ -6,7 +6,7 @@ import pytest
 from hotpatch_cases import load, params
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import plan_waves
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import place_waves, plan_waves
 
 CASES = load("waves")
 
@@ -61,6 +61,20 @@ def test_caps_hold_on_a_large_fleet():
         assert 1 <= len(wave) <= 30
         for group in "abcd":
             assert sum(plans[host]["group"] == group for host in wave) <= 3
+
+
+@pytest.mark.parametrize("case", params(CASES["down"]))
+def test_waves_keep_room_for_hosts_already_down(case):
+    waves, held = place_waves(plans_of(case), case["batch_size"], case.get("max_per_group"), case["down"])
+    assert waves == case["expected"]
+    assert sorted(held) == sorted(case["held"])
+    cap, down_groups = case.get("max_per_group"), list(case["down"].values())
+    plans = plans_of(case)
+    for wave in waves:
+        assert len(wave) + len(case["down"]) <= case["batch_size"]
+        for group in {plans[host].get("group") for host in wave} - {None}:
+            members = sum(plans[host].get("group") == group for host in wave) + down_groups.count(group)
+            assert cap is None or members <= cap
 
 
 @pytest.mark.parametrize("case", params(CASES["errors"]))
