@@ -14,9 +14,8 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import (
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 
 CASES = load("catalog")
-# The design's seven keys, plus the catalog's freshness note and the programme state.
-DESIGN_KEYS = {"month", "type", "unplanned", "kb", "build", "published", "release_date"}
-CYCLE_KEYS = DESIGN_KEYS | {"note", "programme"}
+# release_cycle returns the design's seven keys; Catalog.status adds the programme state and the note.
+CYCLE_KEYS = {"month", "type", "unplanned", "kb", "build", "published", "release_date"}
 RELEASE_FIELDS = ("month", "build", "line", "oob", "baseline", "released")
 
 
@@ -37,9 +36,9 @@ def _catalog_argument(case, tmp_path):
 @pytest.mark.parametrize("row", CASES["published"], ids=_published_id)
 def test_every_published_month(row):
     release = datetime.date.fromisoformat(row["release_date"])
-    expected = {key: row[key] for key in DESIGN_KEYS - {"published"}} | {"published": True}
-    expected |= {"note": None, "programme": "active"}
+    expected = {key: row[key] for key in CYCLE_KEYS - {"published"}} | {"published": True}
     assert release_cycle(release, row["os"]) == expected
+    assert load_catalog().status(row["os"], row["month"]) == {"programme": "active", "note": None}
     assert release_cycle(release + datetime.timedelta(days=7), row["os"]) == expected
     before = release_cycle(release - datetime.timedelta(days=1), row["os"])
     assert before["month"] != row["month"]
@@ -113,11 +112,15 @@ def test_release_day_is_second_tuesday(row):
 
 @pytest.mark.parametrize("case", params(CASES["cycles"]))
 def test_release_cycle(case, tmp_path):
-    result = release_cycle(case["when"], case["os"], _catalog_argument(case, tmp_path))
+    catalog = _catalog_argument(case, tmp_path)
+    result = release_cycle(case["when"], case["os"], catalog)
     assert set(result) == CYCLE_KEYS
-    assert {key: result[key] for key in case["expected"]} == case["expected"]
+    status = load_catalog(catalog).status(case["os"], result["month"])
+    assert set(status) == {"programme", "note"}
+    answer = result | status
+    assert {key: answer[key] for key in case["expected"]} == case["expected"]
     for fragment in case.get("note_contains", ()):
-        assert fragment in (result["note"] or ""), result["note"]
+        assert fragment in (status["note"] or ""), status["note"]
 
 
 @pytest.mark.parametrize("case", params(CASES["queries"]))
