@@ -18,6 +18,8 @@ import pytest
 import yaml
 
 from ansible_collections.hotpatch.windows.plugins.action import catalog_update as action
+from ansible_collections.hotpatch.windows.plugins.filter.baseline_state import FilterModule as BaselineFilters
+from ansible_collections.hotpatch.windows.plugins.filter.host_plan import FilterModule as PlanFilters
 from ansible_collections.hotpatch.windows.plugins.plugin_utils import _cvrf
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import release_cycle
 from tests.conftest import COLLECTIONS
@@ -67,6 +69,14 @@ def server(monkeypatch):
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+def baseline_state_filter():
+    return BaselineFilters().filters()["baseline_state"]
+
+
+def host_plan_filter():
+    return PlanFilters().filters()["host_plan"]
 
 
 def _closed_port():
@@ -276,6 +286,25 @@ def test_playbook_offline_from_saved_documents_then_filters_use_the_file(tmp_pat
     )
     assert release_cycle("2026-06-10", "2022", str(dest))["kb"] == "KB5094128"
     assert release_cycle("2026-07-20", "2022", str(dest))["published"] is False
+    # The filters that need no connection: a host on the May 2026 LCU must take the June baseline (restart);
+    # a host that installed it is on the current baseline with nothing to do.
+    state = baseline_state_filter()
+    plan = host_plan_filter()
+    facts = json.loads((CVRF.parent / "probe_outputs" / "azure-2025-ae.json").read_text(encoding="ascii"))
+    facts.update(now="2026-06-15T10:00:00Z", hotfixes=["KB5087539"])
+    facts["os"]["ubr"] = 32860
+    behind = state(facts, catalog=str(dest))
+    assert (behind["cycle"]["type"], behind["cycle"]["unplanned"]) == ("baseline", True)
+    assert behind["catalog"]["newest_month"] == "2026-06"
+    assert (plan(behind)["action"], plan(behind)["reboot"]) == ("baseline", True)
+    assert "KB5094125" in " ".join(plan(behind)["reasons"])
+    facts.update(hotfixes=["KB5094125"])
+    facts["os"]["ubr"] = 32995
+    current = state(facts, catalog=str(dest))
+    assert (current["on_current_baseline"], current["up_to_date"]) == (True, True)
+    assert plan(current)["action"] == "none"
+    # Without the file the month is the calendar's planned, unpublished hotpatch month.
+    assert state(facts)["catalog"]["note"].startswith("planned, not yet published")
 
 
 def test_playbook_network_failure_fails_and_leaves_the_file(tmp_path):
