@@ -36,6 +36,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.seen.append((self.path, self.headers.get("Accept")))
+        if self.path.startswith("http://"):  # asked as a proxy: the request line holds the whole URL
+            self.path = "/" + self.path.split("/", 3)[3]
         if self.path.startswith("/status/"):
             code = int(self.path.rsplit("/", 1)[1].split("-")[0])
             self.send_response(code)
@@ -105,6 +107,17 @@ def test_url_loader_fetches_with_accept_json(server):
     assert data == (CVRF / "2026-Jun.xml").read_bytes()
     assert origin == {"url": f"{server}/cvrf/2026-Jun"}
     assert _Handler.seen == [("/cvrf/2026-Jun", "application/json")]
+
+
+def test_url_loader_goes_through_the_proxy_the_environment_names(server, monkeypatch):
+    monkeypatch.setenv("http_proxy", server)
+    monkeypatch.setenv("HTTP_PROXY", server)
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.setenv("NO_PROXY", "")
+    load = action.url_loader("http://msrc.example.invalid/cvrf/{month}", timeout=5)
+    data, _origin = load("2026-06")
+    assert data == (CVRF / "2026-Jun.xml").read_bytes()
+    assert _Handler.seen == [("http://msrc.example.invalid/cvrf/2026-Jun", "application/json")]
 
 
 @pytest.mark.parametrize(
