@@ -6,6 +6,7 @@
 the per-host data alone, never on the order of ``plans`` (safe under AWX job slicing).
 """
 
+import hashlib
 import re
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
@@ -130,3 +131,46 @@ def plan_waves(plans, batch_size, max_per_group=None, down=None):
     With ``down`` (hosts already down, see ``place_waves``), hosts that have no room are left out.
     """
     return place_waves(plans, batch_size, max_per_group, down)[0]
+
+
+_SLICE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+def parse_slice(value):
+    """(index, count) of 'i/N' (1 <= i <= N); None for no slicing (None, '', '1/1')."""
+    if value in (None, ""):
+        return None
+    match = _SLICE_RE.match(str(value))
+    if not match:
+        raise HotpatchError(f"hotpatch_slice must look like '2/3' (slice 2 of 3), got {value!r}")
+    index, count = int(match.group(1)), int(match.group(2))
+    if count < 1 or not 1 <= index <= count:
+        raise HotpatchError(f"hotpatch_slice {value!r}: the slice number must be from 1 to the slice count")
+    return None if count == 1 else (index, count)
+
+
+def slice_of(key, count):
+    """The 1-based slice of a host key (its availability group, else its name): the same in every run."""
+    digest = hashlib.sha256(str(key).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def slice_hosts(hosts, selection, groups):
+    """The hosts of slice ``selection`` ('i/N'), keeping every availability group whole in one slice.
+
+    ``groups``: {host: hotpatch_availability_group or None}. Every slice derives the same assignment from the
+    per-host data alone, so N slices running at once never restart two hosts of one group beyond the cap.
+    """
+    chosen = parse_slice(selection)
+    if chosen is None:
+        return list(hosts)
+    index, count = chosen
+    result = []
+    for host in hosts:
+        group = (groups or {}).get(host)
+        key = (
+            f"group:{group}" if group not in (None, "") and isinstance(group, (str, int)) else f"host:{host}"
+        )
+        if slice_of(key, count) == index:
+            result.append(host)
+    return result
