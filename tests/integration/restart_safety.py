@@ -1,12 +1,17 @@
 """The restart-safety invariant, checked over every lab run of the test suite.
 
-A host restarts only when its plan said so (``reboot: true``, or the ``reboot`` action that clears a pending
-restart), or when ``patch_unexpected_reboot: reboot`` applied to a host whose install needed a restart, or
-when the rollback role (which the user confirmed) restarts it; and the lab's ledger shows every restart the
-collection reports and no restart it did not ask for.
+A host restarts only on Windows' own evidence. The lab is the judge: a restart (``restart_down`` in its
+ledger) is justified only when, since the host's previous restart (or the lab's start), the lab recorded
+something that makes Windows need one - an install that set its restart flags (``install`` with
+``restart: true``), an uninstall (the rollback role, which the user confirmed), a change that takes effect
+at the next boot (``pending``), or a restart already pending when the lab started (``start`` with ``cbs`` or
+``windows_update``). PendingFileRenameOperations and a pending computer rename are not evidence.
+
+And the collection's side must agree: every win_reboot a collection role ran followed a restart decision
+(``patch_restart``) that named Windows' evidence, and the ledger shows every restart the collection reports.
 
 Inputs: the lab ledger (what the simulated hosts did) and the audit lines written by the callback plugin
-``faults/callback_plugins/hotpatch_restart_audit.py`` (what the roles planned and which win_reboot ran).
+``faults/callback_plugins/hotpatch_restart_audit.py`` (what the roles decided and which win_reboot ran).
 tests/integration/conftest.py enables the callback and calls `check_lab` when every `Lab` block ends.
 """
 
@@ -57,51 +62,73 @@ def _is_collection_role(role) -> bool:
     return bool(role) and str(role).startswith(COLLECTION_ROLE_PREFIX)
 
 
-def _justified(host: str, entry: dict, plan, unexpected: bool, ledger_needed_restart: bool) -> str | None:
-    """None when this win_reboot of a collection role was allowed, else why not."""
+EVIDENCE_FLAGS = {"cbs", "windows_update"}
+EVIDENCE_EVENTS = {"install", "uninstall", "pending"}
+
+
+def _lab_evidence(events) -> list:
+    """Per restart of one host (in ledger order): the evidence the lab recorded before it, or None."""
+    verdicts = []
+    evidence = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "start" and EVIDENCE_FLAGS & set(event.get("reboot_pending") or []):
+            evidence = f"a restart was pending when the lab started ({', '.join(event['reboot_pending'])})"
+        elif kind == "install" and event.get("restart"):
+            evidence = evidence or f"install of {event.get('kb')} needs a restart"
+        elif kind in EVIDENCE_EVENTS - {"install"}:
+            evidence = evidence or f"{kind} {event.get('kb') or event.get('what') or ''}".strip()
+        elif kind == "restart_down":
+            verdicts.append(evidence)
+            evidence = None
+    return verdicts
+
+
+def _justified(host: str, entry: dict, decision) -> str | None:
+    """None when this win_reboot of a collection role followed a decision that named Windows' evidence."""
     role = str(entry.get("role"))
-    if role.endswith("rollback"):
-        return None  # rollback_confirm: true is the user's order to uninstall and restart
-    if plan is None:
-        return f"{host}: {role} ran '{entry.get('task')}' but no hotpatch_plan was set for the host before it"
-    if plan.get("reboot") is True or plan.get("action") == "reboot":
-        return None
-    if unexpected:
-        if ledger_needed_restart:
-            return None
+    if role.endswith(("rollback", "enable")):
+        return None  # the user confirmed the change (rollback_confirm, enable_confirm); the lab judges it
+    if not isinstance(decision, dict):
+        return f"{host}: {role} ran '{entry.get('task')}' but no restart decision (patch_restart) preceded it"
+    if str(decision.get("restart")).lower() != "true" or not decision.get("evidence"):
         return (
-            f"{host}: restarted by patch_unexpected_reboot=reboot, but the ledger shows no install that "
-            "needed a restart"
+            f"{host}: {role} ran '{entry.get('task')}' although the restart decision named no evidence: "
+            f"{decision.get('message')!r}"
         )
-    return (
-        f"{host}: {role} ran '{entry.get('task')}' although the plan said action {plan.get('action')!r}, "
-        "reboot false, and patch_unexpected_reboot=reboot did not apply"
-    )
+    return None
 
 
 def check(ledger_events: list, audit: list, ports: dict) -> dict:
     """Checks the invariant. `ports`: {lab host: its WinRM port}.
 
-    Returns {checked: [hosts judged], violations: [messages]}. A host is judged when an ansible run with the
-    audit callback touched it; a lab that only talks raw WinRM (the lab's own tests) has nothing to judge."""
+    Returns {checked: [hosts judged], violations: [messages]}. Every host of the ledger is judged by the lab's
+    own evidence; a host an ansible run with the audit callback touched is judged on the collection's side
+    too.
+    """
     mine = [e for e in audit if e.get("host") in ports and _same_port(e.get("port"), ports[e["host"]])]
     violations = []
-    checked = sorted({e["host"] for e in mine})
-    for host in checked:
-        entries = [e for e in mine if e["host"] == host]
+    hosts = sorted({e.get("host") for e in ledger_events if e.get("host")} | {e["host"] for e in mine})
+    checked = []
+    for host in hosts:
         events = [e for e in ledger_events if e.get("host") == host]
+        for index, verdict in enumerate(_lab_evidence(events), start=1):
+            if verdict is None:
+                violations.append(
+                    f"{host}: restart {index} in the ledger had no Windows evidence before it (no install "
+                    "that needed a restart, no uninstall, no restart pending)"
+                )
+        entries = [e for e in mine if e["host"] == host]
+        if not entries:
+            continue
+        checked.append(host)
         restarts = sum(1 for e in events if e.get("event") == "restart_down")
-        needed = any(e.get("event") == "install" and e.get("restart") for e in events)
-        plan, unexpected, outcome = None, False, None
-        attempts = 0
+        decision, outcome, attempts = None, None, 0
         for entry in entries:
             if entry.get("kind") == "facts":
                 facts = entry.get("facts") or {}
-                if isinstance(facts.get("hotpatch_plan"), dict):
-                    plan = facts["hotpatch_plan"]
-                    unexpected = False  # a new assessment: a new plan
-                if "patch_unexpected" in facts:
-                    unexpected = str(facts["patch_unexpected"]).lower() == "true"
+                if isinstance(facts.get("patch_restart"), dict):
+                    decision = facts["patch_restart"]
                 if isinstance(facts.get("hotpatch_outcome"), dict):
                     outcome = facts["hotpatch_outcome"]
                 continue
@@ -109,7 +136,7 @@ def check(ledger_events: list, audit: list, ports: dict) -> dict:
                 continue
             attempts += 1
             if _is_collection_role(entry.get("role")):
-                reason = _justified(host, entry, plan, unexpected, needed)
+                reason = _justified(host, entry, decision)
                 if reason:
                     violations.append(reason)
         if restarts > attempts:

@@ -344,6 +344,11 @@ class LabServer:
             port = placeholder.getsockname()[1]
             server = HostServer(self, SimHost(spec, self.clock, self.ledger.record), port, placeholder)
             self.servers[name] = server
+            # The host's state at the start: what a restart-safety check needs to know (a restart already
+            # pending in Windows before anyone touched the host).
+            self.ledger.record(
+                name, "start", build=server.host.build, reboot_pending=sorted(server.host.reboot_pending)
+            )
             if not spec["faults"].get("unreachable"):
                 await server.listen()
         self.write_inventory()

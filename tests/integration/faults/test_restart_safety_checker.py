@@ -40,6 +40,10 @@ def reboot(host, role="hotpatch.windows.patch", check_mode=False, port=None):
     }
 
 
+def decision(host, restart=True, evidence=("pending restart: cbs",)):
+    return facts(host, patch_restart={"restart": restart, "evidence": list(evidence), "message": "x"})
+
+
 def restart(host):
     return [{"host": host, "event": "restart_down"}, {"host": host, "event": "restart_up"}]
 
@@ -48,55 +52,77 @@ def install(host, needs_restart):
     return {"host": host, "event": "install", "kb": "KB5075942", "restart": needs_restart}
 
 
+def start(host, *pending):
+    return {"host": host, "event": "start", "reboot_pending": list(pending)}
+
+
 def violations(ledger, audit):
     return restart_safety.check(ledger, audit, PORTS)["violations"]
 
 
-def test_planned_restart_passes():
-    assert violations(restart("web01"), [plan("web01", "baseline", True), reboot("web01")]) == []
-
-
-def test_pending_restart_action_passes():
-    assert violations(restart("web01"), [plan("web01", "reboot", True), reboot("web01")]) == []
-
-
-def test_restart_against_the_plan_is_caught():
-    found = violations(restart("web01"), [plan("web01", "hotpatch", False), reboot("web01")])
-    assert len(found) == 1 and found[0].startswith("web01: ") and "reboot false" in found[0]
-
-
-def test_unexpected_reboot_needs_the_ledger_to_show_the_need():
-    audit = [plan("web01", "hotpatch", False), facts("web01", patch_unexpected=True), reboot("web01")]
+def test_restart_after_an_install_that_needs_one_passes():
+    audit = [plan("web01", "baseline", True), decision("web01"), reboot("web01")]
     assert violations([install("web01", True), *restart("web01")], audit) == []
+
+
+def test_restart_pending_at_the_start_passes():
+    audit = [plan("web01", "reboot", True), decision("web01"), reboot("web01")]
+    assert violations([start("web01", "windows_update"), *restart("web01")], audit) == []
+
+
+def test_file_rename_at_the_start_is_no_evidence():
+    audit = [plan("web01", "reboot", True), decision("web01"), reboot("web01")]
+    found = violations([start("web01", "file_rename", "computer_rename"), *restart("web01")], audit)
+    assert len(found) == 1 and "restart 1 in the ledger had no Windows evidence" in found[0]
+
+
+def test_install_that_needs_no_restart_is_no_evidence():
+    audit = [plan("web01", "baseline", True), decision("web01"), reboot("web01")]
     found = violations([install("web01", False), *restart("web01")], audit)
-    assert len(found) == 1 and "no install that needed a restart" in found[0]
-
-
-def test_a_new_plan_resets_the_unexpected_flag():
-    audit = [
-        plan("web01", "hotpatch", False),
-        facts("web01", patch_unexpected=True),
-        plan("web01", "hotpatch", False),
-        reboot("web01"),
+    assert found == [
+        "web01: restart 1 in the ledger had no Windows evidence before it (no install that needed a restart, "
+        "no uninstall, no restart pending)"
     ]
-    assert len(violations([install("web01", True), *restart("web01")], audit)) == 1
+
+
+def test_evidence_is_used_up_by_a_restart():
+    audit = [plan("web01", "baseline", True), decision("web01"), reboot("web01"), reboot("web01")]
+    ledger = [install("web01", True), *restart("web01"), *restart("web01")]
+    found = violations(ledger, audit)
+    assert len(found) == 1 and "restart 2" in found[0]
+
+
+def test_a_predicted_restart_alone_is_not_enough_for_the_collection():
+    # the plan predicted a restart, but the decision right before named no evidence
+    audit = [plan("web01", "baseline", True), decision("web01", restart=False, evidence=()), reboot("web01")]
+    found = violations([install("web01", True), *restart("web01")], audit)
+    assert len(found) == 1 and "named no evidence" in found[0]
+
+
+def test_collection_restart_without_a_decision_is_caught():
+    found = violations(
+        [install("web01", True), *restart("web01")], [plan("web01", "baseline", True), reboot("web01")]
+    )
+    assert len(found) == 1 and "no restart decision" in found[0]
 
 
 def test_restart_nobody_ran_is_caught():
-    found = violations(restart("sql01"), [plan("sql01", "conventional", True)])
+    found = violations([install("sql01", True), *restart("sql01")], [plan("sql01", "conventional", True)])
     assert found == [
         "sql01: the ledger shows 1 restart(s) but only 0 win_reboot ran on it (a restart nobody planned)"
     ]
 
 
 def test_check_mode_reboot_does_not_allow_a_restart():
-    found = violations(restart("web01"), [plan("web01", "baseline", True), reboot("web01", check_mode=True)])
+    audit = [plan("web01", "baseline", True), decision("web01"), reboot("web01", check_mode=True)]
+    found = violations([install("web01", True), *restart("web01")], audit)
     assert len(found) == 1 and "restart nobody planned" in found[0]
 
 
 def test_outcome_restarted_must_show_in_the_ledger():
     audit = [
         plan("web01", "baseline", True),
+        decision("web01"),
         reboot("web01"),
         facts("web01", hotpatch_outcome={"status": "restarted", "restarted": True}),
     ]
@@ -104,25 +130,21 @@ def test_outcome_restarted_must_show_in_the_ledger():
     assert found == ["web01: hotpatch_outcome says restarted, but the ledger shows no restart"]
 
 
-def test_rollback_restart_needs_no_plan():
-    assert violations(restart("web01"), [reboot("web01", role="hotpatch.windows.rollback")]) == []
+def test_rollback_restart_is_judged_by_the_lab_alone():
+    ledger = [{"host": "web01", "event": "uninstall", "kb": "KB5075942"}, *restart("web01")]
+    assert violations(ledger, [reboot("web01", role="hotpatch.windows.rollback")]) == []
 
 
-def test_restart_without_any_plan_is_caught():
-    found = violations(restart("web01"), [reboot("web01")])
-    assert len(found) == 1 and "no hotpatch_plan" in found[0]
+def test_test_own_reboots_are_counted_not_judged_by_role_but_by_the_lab():
+    # a test's own win_reboot (no collection role) is allowed by the collection check; the lab still judges
+    assert violations([install("web01", True), *restart("web01")], [reboot("web01", role=None)]) == []
+    assert len(violations(restart("web01"), [reboot("web01", role=None)])) == 1
 
 
-def test_test_own_reboots_are_counted_not_judged():
-    # a test's own win_reboot (no collection role) is allowed, but still counted against the ledger
-    assert violations(restart("web01"), [reboot("web01", role=None)]) == []
-
-
-def test_other_labs_and_raw_winrm_labs_are_not_judged():
-    # same host name on another lab's port; and a lab no ansible run touched
+def test_other_labs_are_not_judged_on_the_collection_side():
     other_lab = [dict(plan("web01", "hotpatch", False), port=1), reboot("web01", port=1)]
-    assert violations(restart("web01"), other_lab) == []
-    assert restart_safety.check(restart("web01"), [], PORTS) == {"checked": [], "violations": []}
+    assert violations([install("web01", True), *restart("web01")], other_lab) == []
+    assert restart_safety.check(restart("web01"), [], PORTS)["checked"] == []
 
 
 def test_assert_safe_names_every_violation():
@@ -140,11 +162,12 @@ def test_command_line_checks_a_lab_state_directory(tmp_path, capsys):
     """`python -m tests.integration.restart_safety --state DIR`, for labs started from the command line."""
 
     (tmp_path / "lab.json").write_text(json.dumps({"hosts": {h: {"port": p} for h, p in PORTS.items()}}))
-    (tmp_path / "ledger.jsonl").write_text("".join(json.dumps(e) + "\n" for e in restart("web01")))
+    ledger = [install("web01", True), *restart("web01")]
+    (tmp_path / "ledger.jsonl").write_text("".join(json.dumps(e) + "\n" for e in ledger))
     audit = tmp_path / "audit.jsonl"
     audit.write_text(json.dumps(dict(plan("web01", "hotpatch", False), time=9e9)) + "\n")
     assert restart_safety.main(["--state", str(tmp_path), "--audit", str(audit)]) == 1
     assert "web01: the ledger shows 1 restart(s)" in capsys.readouterr().err
-    audit.write_text(json.dumps(dict(plan("web01", "baseline", True), time=9e9)) + "\n")
-    audit.write_text(audit.read_text() + json.dumps(dict(reboot("web01"), time=9e9)) + "\n")
+    lines = [plan("web01", "baseline", True), decision("web01"), reboot("web01")]
+    audit.write_text("".join(json.dumps(dict(line, time=9e9)) + "\n" for line in lines))
     assert restart_safety.main(["--state", str(tmp_path), "--audit", str(audit)]) == 0

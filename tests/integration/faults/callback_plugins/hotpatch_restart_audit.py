@@ -23,7 +23,7 @@ DOCUMENTATION = """
       - HOTPATCH_RESTART_AUDIT set to a writable file path
 """
 
-FACT_KEYS = ("hotpatch_plan", "hotpatch_outcome", "patch_unexpected")
+FACT_KEYS = ("hotpatch_plan", "hotpatch_outcome", "patch_restart")
 REBOOT_ACTIONS = ("win_reboot",)
 
 
