@@ -139,6 +139,7 @@ def test_test_own_reboots_are_counted_not_judged_by_role_but_by_the_lab():
     # a test's own win_reboot (no collection role) is allowed by the collection check; the lab still judges
     assert violations([install("web01", True), *restart("web01")], [reboot("web01", role=None)]) == []
     assert len(violations(restart("web01"), [reboot("web01", role=None)])) == 1
+    assert restart_safety.check(restart("web01"), [], PORTS) == {"checked": [], "violations": []}
 
 
 def test_other_labs_are_not_judged_on_the_collection_side():
