@@ -226,15 +226,18 @@ def after_install(outcome, host, plan, install, after, unexpected="reboot"):
         )
     because = "; ".join(evidence)
     if plan.get("reboot") or unexpected == "reboot":
-        note = "" if plan.get("reboot") else " (not expected by the plan)"
-        text = f"installed {kbs}; Windows needs a restart{note} ({because}): restart wave"
+        note = "a restart" if plan.get("reboot") else "an unexpected restart"
+        text = f"installed {kbs}; Windows needs {note} ({because}): restart wave"
         return dict(outcome, route="wave", status="planned", message=text)
     if unexpected == "defer":
         text = (
-            f"installed {kbs}; Windows needs a restart ({because}), deferred by patch_unexpected_reboot=defer"
+            f"installed {kbs}; Windows needs an unexpected restart ({because}), deferred by "
+            "patch_unexpected_reboot=defer"
         )
         return dict(outcome, route="deferred", status="deferred", message=text)
-    text = f"installed {kbs} but Windows needs a restart ({because}); patch_unexpected_reboot=fail"
+    text = (
+        f"installed {kbs} but Windows needs an unexpected restart ({because}); patch_unexpected_reboot=fail"
+    )
     return dict(outcome, route="failed", status="failed", message=_message(host, text))
 
 

@@ -27,7 +27,7 @@ def test_recorded_host_gives_the_design_fields(run_action, fake_connection, reco
     assert result["changed"] is False
     assert set(result) >= RESULT_KEYS
     assert result["release_line"] in ("hotpatch", "lcu", "unknown")
-    assert set(result["reboot_pending"]) == {"required", "reasons"}
+    assert set(result["reboot_pending"]) == {"required", "reasons", "signals", "ignored"}
     hotpatch = result["ansible_facts"]["hotpatch"]
     assert set(hotpatch) >= RESULT_KEYS
     assert {key: hotpatch[key] for key in RESULT_KEYS} == {key: result[key] for key in RESULT_KEYS}
@@ -83,10 +83,19 @@ def test_catalog_rows_replace_shipped_ones(run_action, fake_connection, recorded
 
 def test_pending_restart_and_its_reasons(run_action, fake_connection, recorded):
     result = run_action("baseline_info", fake_connection(stdout=recorded("azure-2022-ae-core")))
+    # The CBS key is Windows' evidence; the pending file renames are reported but are no restart reason.
     assert result["reboot_pending"]["required"] is True
-    assert len(result["reboot_pending"]["reasons"]) == 2  # the CBS key and the pending file renames
+    assert result["reboot_pending"]["reasons"] == ["cbs"]
+    assert result["reboot_pending"]["signals"] == ["cbs", "file_rename"]
+    assert [item["signal"] for item in result["reboot_pending"]["ignored"]] == ["file_rename"]
+    opted_in = run_action(
+        "baseline_info",
+        fake_connection(stdout=recorded("azure-2022-ae-core")),
+        task_vars={"hotpatch_restart_signals": ["file_rename"]},
+    )
+    assert opted_in["reboot_pending"]["reasons"] == ["cbs", "file_rename"]
     quiet = run_action("baseline_info", fake_connection(stdout=recorded("azure-2025-ae")))
-    assert quiet["reboot_pending"] == {"required": False, "reasons": []}
+    assert quiet["reboot_pending"] == {"required": False, "reasons": [], "signals": [], "ignored": []}
 
 
 def test_check_mode_runs_the_read_only_probe(run_action, fake_connection, recorded):
