@@ -552,9 +552,11 @@ def finish(outcome, host, rollout=None, status=None, plan=None):
     rollout = rollout if isinstance(rollout, dict) else {}
     if outcome.get("status") != "planned":
         return outcome
-    held = (rollout.get("held") or {}).get(host)
-    if held:
-        return dict(outcome, route="deferred", status="not_reached", message=held)
-    if rollout.get("stopped"):
-        return dict(outcome, route="deferred", status="not_reached", message=rollout.get("message"))
-    return dict(outcome, route="deferred", status="not_reached", message="its restart wave did not start")
+    reason = (
+        (rollout.get("held") or {}).get(host) or rollout.get("message") or "its restart wave did not start"
+    )
+    wave = outcome.get("wave") or (rollout.get("wave_of") or {}).get(host)
+    if outcome.get("installed"):
+        evidence = "; ".join((outcome.get("restart") or {}).get("evidence") or []) or "Windows' evidence"
+        reason += f"; it installed {', '.join(outcome['installed'])} and a restart is pending ({evidence})"
+    return dict(outcome, route="deferred", status="not_reached", wave=wave, message=reason)

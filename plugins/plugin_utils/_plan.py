@@ -489,6 +489,11 @@ def _searched_plan(state, rows, policy, catalog):
                     "outside the hotpatch programme: installed now, restarts only if Windows needs it",
                 )
     install_rows = [row for row in rows if row["decision"] == "install"]
+    if state["line"] == "unknown" and rows:
+        reasons.append(
+            "the host's build is not in the hotpatch catalog (release line unknown): what Windows Update "
+            "offers decides, and Windows decides the restart"
+        )
     if ended:
         reasons.append(f"{state['programme_note']}: regular updates (conventional)")
         cause = cause or _cause("programme_ended", state["programme_note"])

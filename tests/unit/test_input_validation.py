@@ -137,9 +137,10 @@ def role_failures(tmp_path_factory):
                         {
                             "name": "The role accepted the bad value, or failed the host gracefully",
                             "ansible.builtin.set_fact": {
-                                "case_msg": "{{ hotpatch_status.message if hotpatch_status.failed | default(false)"
-                                " else hotpatch_outcome.message if hotpatch_outcome.status | default('') == 'failed'"
-                                " else '' }}",
+                                "case_msg": "{{ hotpatch_status.message"
+                                " if hotpatch_status.failed | default(false)"
+                                " else hotpatch_outcome.message"
+                                " if hotpatch_outcome.status | default('') == 'failed' else '' }}",
                                 "case_graceful": True,
                             },
                         },
@@ -192,7 +193,7 @@ def role_failures(tmp_path_factory):
 
 @pytest.mark.parametrize("case", ROLE_CASES, ids=case_id)
 def test_role_rejects_bad_argument(role_failures, case):
-    """A rollout setting stops the role; a host setting fails that host only (its status or outcome says why)."""
+    """A rollout setting stops the role; a host setting fails that host only, saying why."""
     messages, output = role_failures
     role, variable, value = case
     message = messages[case_id(case)]

@@ -3,7 +3,8 @@ goes on. Fleet: fleets/rollout.yml (April 2026 baseline cycle: every host restar
 first wave and gives up on its restart after 10 s (patch_reboot_timeout in the fleet's host vars).
 
 - stop: waves of one host, patch_max_fail_percentage 0 (the default): a-broken fails in wave 1 and the
-  rollout stops; b-later and c-later are neither patched nor restarted, and say why.
+  rollout stops; b-later and c-later installed their cumulative update in the parallel install step (only
+  the restart waits for a wave) but are not restarted, and say why and that a restart is pending.
 - go on: waves of two hosts, patch_max_fail_percentage 50, over HTTPS with certificate validation on:
   1 of 2 hosts failed in wave 1 is not more than 50 %, so wave 2 runs.
 """
@@ -44,13 +45,15 @@ def test_broken_host_fails_with_a_clear_message(runs, name):
 def test_rollout_stops_after_the_failed_wave(runs):
     run = runs["stop"]
     assert run.restarts == {"a-broken": 1}
-    assert sorted(run.installs) == ["a-broken"]
+    assert sorted(run.installs) == ["a-broken", "b-later", "c-later"]
     for wave, host in ((2, "b-later"), (3, "c-later")):
         record = run.records[host]
         assert record["status"] == "not_reached", record
-        assert record["wave"] == wave and record["restarted"] is False and record["installed"] == []
+        assert record["wave"] == wave and record["restarted"] is False
+        assert record["installed"] == run.installs[host]
         assert "rollout stopped after wave 1" in record["message"]
         assert "a-broken" in record["message"] and "patch_max_fail_percentage=0" in record["message"]
+        assert "a restart is pending" in record["message"]
     assert run.proc.returncode == 2 and "Traceback" not in run.output
 
 
