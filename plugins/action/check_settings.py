@@ -51,7 +51,7 @@ class ActionModule(ActionBase):
         settings = {name: self._value(task_vars, name) for name in HOST_NAMES if name in task_vars}
         controller_now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         problems = host_problems(
-            host, settings, args["now"], controller_now, check_mode=bool(self._task.check_mode)
+            host, settings, args["now"], controller_now, check_mode=bool(self._play_context.check_mode)
         )
         result["problems"] = problems
         result["ok"] = not problems

@@ -189,6 +189,16 @@ def _up_to_date(catalog, os, ubr, hotfixes, current, cycle, warnings):
     return False
 
 
+def _other_cycle(day, facts):
+    """True when ``day`` is in another release cycle than the host's own clock (a plan for another date)."""
+    if not facts.get("now"):
+        return False
+    try:
+        return cycle_month(day) != cycle_month(facts["now"])
+    except HotpatchError:
+        return False
+
+
 def evaluate_baseline(facts, eligibility, when=None, catalog=None, signals=None):
     """The design's baseline_info dict for one host (``when`` defaults to the host's clock, facts.now).
 
@@ -230,7 +240,11 @@ def evaluate_baseline(facts, eligibility, when=None, catalog=None, signals=None)
         "on_current_baseline": False,
         "up_to_date": False,
         "reboot_pending": reboot_pending(normalised["reboot_pending"], signals, details, warnings),
-        "date": {"value": day.isoformat(), "source": date_source},
+        "date": {
+            "value": day.isoformat(),
+            "source": date_source,
+            "other_cycle": _other_cycle(day, normalised),
+        },
         "catalog": {"newest_month": None, "programme": None, "programme_last": None, "note": None},
         "warnings": warnings,
     }

@@ -629,10 +629,21 @@ def host_plan(status, updates=None, policy=None, catalog=None):
         month_status = loaded.status(state["os"], state["cycle"]["month"])
         state["programme"], state["programme_note"] = month_status["programme"], month_status["note"]
     offered = _updates(updates)
+    other_date = ((status.get("date") or {}) if isinstance(status.get("date"), dict) else {}).get(
+        "other_cycle"
+    )
+    if other_date:
+        offered = None  # what Windows Update offers today says nothing about another cycle
     if offered is None:
         plan = _unsearched_plan(state, checked, loaded)
     else:
         plan = _searched_plan(state, _classify(offered, loaded, state["os"], state["cycle"]), checked, loaded)
+    if other_date:
+        plan["reasons"].insert(
+            0,
+            f"planned for hotpatch_date {status['date'].get('value')}, another cycle than the host's clock: "
+            "from the release calendar alone (today's Windows Update offer says nothing about that cycle)",
+        )
     pending = state["pending"]
     if not pending["required"]:
         return plan

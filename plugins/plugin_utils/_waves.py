@@ -155,6 +155,15 @@ def slice_of(key, count):
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
+def in_slice(host, selection, group=None):
+    """Whether ``host`` (with its availability group) is in slice ``selection`` ('i/N'); True without one."""
+    chosen = parse_slice(selection)
+    if chosen is None:
+        return True
+    key = f"group:{group}" if group not in (None, "") and isinstance(group, (str, int)) else f"host:{host}"
+    return slice_of(key, chosen[1]) == chosen[0]
+
+
 def slice_hosts(hosts, selection, groups):
     """The hosts of slice ``selection`` ('i/N'), keeping every availability group whole in one slice.
 
