@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: host_plan
 short_description: What a Windows host installs this release cycle and whether it restarts
 version_added: 0.1.0
-author: hotpatch.windows developers
+author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Turns a host's M(hotpatch.windows.baseline_info) result (C(hotpatch_status)) and, optionally, the updates
     Windows Update offers it into a plan - C(none), C(hotpatch), C(baseline), C(reboot) or C(conventional) -
