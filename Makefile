@@ -101,7 +101,8 @@ test: collection core-venvs
 
 # The inner loop, under a minute: ruff, the decision code, filters and action plugins (unit), the probe's
 # PowerShell grammar and the declared collections. No lab, no other ansible-core, no ansible-lint, no sanity.
-FAST_TESTS := tests/unit/plugins tests/unit/test_powershell_syntax.py tests/publish/test_requirements.py
+FAST_TESTS := tests/unit/plugins tests/unit/test_powershell_syntax.py tests/publish/test_requirements.py \
+	tests/publish/test_packaging.py
 test-fast: collection
 	$(call timed,$(BIN)/ruff check . && $(BIN)/python -m pytest -p no:cacheprovider -n 2 -q $(FAST_TESTS),test-fast)
 
