@@ -43,6 +43,7 @@ help:
 	@echo "make test      - set up and run every test (lint, sanity, Galaxy import, docs, unit, lab, roles,"
 	@echo "                 molecule, AWX, faults, smoke test on ansible-core $(CORE_OLDEST) and $(CORE_NEWEST))"
 	@echo "make test-fast - the inner loop: ruff and the unit tests, no lab (under a minute)"
+	@echo "make sanity    - ansible-test sanity of the tarball on ansible-core $(CORE_OLDEST) and $(CORE_NEWEST)"
 	@echo "make bench     - performance benchmarks (tests/perf)"
 	@echo "make lab-start / lab-stop - the simulated demo fleet on its own; make shell - a shell to use it"
 
