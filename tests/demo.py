@@ -4,7 +4,7 @@ Starts the lab's demo fleet (tests/lab/fleets/demo.yml) twice, each time on a fr
 `ansible-playbook hotpatch.windows.patch` against it and prints what happened: hosts per action, restarts
 done (counted by the lab, not by Ansible), restarts avoided, the restart waves, and the HTML report.
 
-    python -m tests.demo [-v] [--workdir DIR]
+    python -m tests.demo [-v] [--workdir DIR] [--fleet FILE]
 
 ansible-playbook's own output is shown only when it fails, or always with -v.
 """
@@ -65,9 +65,9 @@ def ansible_env() -> dict:
     return env
 
 
-def write_fleet(label: str, date, workdir: Path) -> Path:
+def write_fleet(label: str, date, workdir: Path, source: Path = DEMO_FLEET) -> Path:
     """The demo fleet, with its date replaced when `date` is given, written beside the run's other files."""
-    fleet = yaml.safe_load(DEMO_FLEET.read_text())
+    fleet = yaml.safe_load(source.read_text())
     if date is not None:
         fleet["date"] = date
     path = workdir / label / "fleet.yml"
@@ -145,8 +145,10 @@ def describe(title: str, expect: str, fleet: dict, restarts: dict, max_down: int
     print(f"   HTML report: {report_html}")
 
 
-def demo_run(label: str, title: str, date, expect: str, workdir: Path, verbose: bool) -> bool:
-    fleet_file = write_fleet(label, date, workdir)
+def demo_run(
+    label: str, title: str, date, expect: str, workdir: Path, verbose: bool, source: Path = DEMO_FLEET
+) -> bool:
+    fleet_file = write_fleet(label, date, workdir, source)
     report_dir = workdir / label / "report"
     print(f"\nStarting the lab for: {title} ...", flush=True)
     with Lab(fleet_file, workdir / label / "lab") as lab:
@@ -174,6 +176,12 @@ def main(argv=None) -> int:
         default=REPO / "build" / "demo",
         help="where the fleets, lab state and reports go (default: build/demo)",
     )
+    parser.add_argument(
+        "--fleet",
+        type=Path,
+        default=DEMO_FLEET,
+        help="the lab fleet to patch (default: tests/lab/fleets/demo.yml; the tests use a smaller one)",
+    )
     args = parser.parse_args(argv)
     # stopped from outside (a timeout): leave through the `with Lab` blocks so that the lab stops too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -185,7 +193,7 @@ def main(argv=None) -> int:
     )
     ok = True
     for label, title, date, expect in RUNS:
-        ok = demo_run(label, title, date, expect, workdir, args.verbose) and ok
+        ok = demo_run(label, title, date, expect, workdir, args.verbose, args.fleet.resolve()) and ok
     print("\nDone: the lab is stopped. Open the HTML reports above in a browser (no network needed).")
     if not ok:
         print("Some hosts failed (see above): the report lists them.")

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: eligibility
 short_description: Whether a Windows host can take hotpatches, and every reason why not
 version_added: 0.1.0
-author: hotpatch.windows developers
+author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Evaluates a host's raw facts (the probe output of M(hotpatch.windows.eligibility_info)) against
     Microsoft's hotpatch requirements and returns the verdict, the platform and every reason that applies.

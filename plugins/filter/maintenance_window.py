@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: maintenance_window
 short_description: Whether a host's maintenance window is open at the host's current time
 version_added: 0.1.0
-author: hotpatch.windows developers
+author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Takes a maintenance window (C(patch_maintenance_window) of the role P(hotpatch.windows.patch#role))
     and the host's clock and time zone as the assessment read them (C(hotpatch_status.facts.now) and

@@ -14,7 +14,7 @@ DOCUMENTATION = r"""
 name: release_cycle
 short_description: The Windows Server hotpatch release cycle a date falls in
 version_added: 0.1.0
-author: hotpatch.windows developers
+author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Returns the release cycle (baseline or hotpatch month) that a date falls in for Windows Server 2022
     Datacenter Azure Edition or Windows Server 2025.

@@ -9,10 +9,10 @@ DOCUMENTATION = r"""
 name: waves
 short_description: Split the hosts that restart into waves capped by size and availability group
 version_added: 0.1.0
-author: hotpatch.windows developers
+author: hotpatch.windows developers (@hotpatch-windows)
 description:
-  - Takes the plans of the fleet (inventory_hostname to M(hotpatch.windows.host_plan) result, with C(group)
-    set from C(hotpatch_availability_group)) and returns the waves of hosts that restart.
+  - Takes the plans of the fleet (inventory_hostname to P(hotpatch.windows.host_plan#filter) result, with
+    C(group) set from C(hotpatch_availability_group)) and returns the waves of hosts that restart.
   - Only plans with C(reboot=true) are placed. Hosts are taken in hostname order and each goes into the
     earliest wave with room, so the result depends on per-host data alone, never on input order
     (safe under AWX job slicing).

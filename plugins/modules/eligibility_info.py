@@ -45,7 +45,7 @@ seealso:
     description: Microsoft's description of hotpatch, its platforms and prerequisites.
     link: https://learn.microsoft.com/windows-server/get-started/hotpatch
 author:
-  - hotpatch.windows developers
+  - hotpatch.windows developers (@hotpatch-windows)
 """
 
 EXAMPLES = r"""

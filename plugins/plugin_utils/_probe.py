@@ -7,8 +7,16 @@ connection the task uses (``winrm``, ``psrp``, or ``ssh`` with the ``powershell`
 
 The script travels on stdin, not on the command line: as ``-EncodedCommand`` it would hit the command-line
 length limit. The command is a short launcher that reads stdin into a script block and runs it.
+
+The command line is built here, not by ansible-core's PowerShell shell plugin (its ``_encode_script`` is
+private and deprecated): ``PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted
+-EncodedCommand <launcher>``, the form the ``winrm`` connection runs without wrapping it again (2.19 and
+later; earlier releases wrap every command once more, which still reads the same stdin) and the ``psrp``
+connection decodes and runs in its runspace. Over ``ssh`` the host's default shell (PowerShell or cmd)
+starts it as it is.
 """
 
+import base64
 import json
 import time
 from functools import lru_cache
@@ -32,6 +40,13 @@ LAUNCHER = "\n".join(
         "& $hotpatchProbe",
     )
 )
+
+# The arguments ansible-core's PowerShell shell plugin puts before -EncodedCommand: the psrp connection
+# plugin of ansible-core 2.16 to 2.18 recognises an encoded script by exactly this prefix.
+POWERSHELL_ARGS = ("PowerShell", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted")
+
+# Shell plugins of a Windows host; both run a PowerShell command line as it is.
+WINDOWS_SHELLS = ("powershell", "cmd")
 
 EXCERPT_CHARS = 200
 
@@ -61,16 +76,23 @@ def probe_script():
     return text if text.endswith("\n") else text + "\n"
 
 
+def encoded_command(script):
+    """``PowerShell ... -EncodedCommand <script as base64 of UTF-16-LE>``: one command line, no quoting."""
+    lines = [line.strip() for line in to_text(script).splitlines() if line.strip()]
+    encoded = base64.b64encode("\n".join(lines).encode("utf-16-le")).decode("ascii")
+    return " ".join((*POWERSHELL_ARGS, "-EncodedCommand", encoded))
+
+
 def probe_command(shell):
-    """The command line that runs the probe from stdin, built by the connection's PowerShell shell plugin."""
-    encode = getattr(shell, "_encode_script", None)
-    if encode is None:
-        name = getattr(shell, "_load_name", None) or type(shell).__name__
+    """The command line that runs the probe from stdin; ``shell`` is the connection's shell plugin."""
+    family = getattr(shell, "SHELL_FAMILY", None)
+    if family not in WINDOWS_SHELLS:
+        name = getattr(shell, "_load_name", None) or family or type(shell).__name__
         raise ProbeFailure(
             f"the connection uses the '{name}' shell, not 'powershell': the probe needs a Windows host "
             "(set ansible_shell_type=powershell, or use the winrm or psrp connection)"
         )
-    return encode(LAUNCHER, as_list=False, strict_mode=False, preserve_rc=False)
+    return encoded_command(LAUNCHER)
 
 
 def _json_document(text):
@@ -219,7 +241,7 @@ class ProbeAction(ActionBase):
         """Each setting from its module option, else its ``hotpatch_*`` host variable, else None."""
         spec = {name: SETTING_SPECS[name] for name in self.SETTINGS}
         try:
-            _, options = self.validate_argument_spec(argument_spec=spec)
+            options = self.validate_argument_spec(argument_spec=spec)[1]
         except AnsibleActionFail as error:
             raise HotpatchError(f"invalid module options: {error}") from None
         settings = {}

@@ -65,9 +65,9 @@ def test_one_round_trip_with_the_probe_on_stdin(run_action, fake_connection, rec
     )
     assert call["in_data"].decode("ascii").strip() == probe.strip()
     assert call["sudoable"] is False
-    # The command is the shell plugin's own encoded form: winrm sends it as is (no double encoding) and
-    # psrp decodes it into its runspace.
-    prefix = connection._shell._encode_script("", as_list=False, strict_mode=False, preserve_rc=False)
+    # The collection's own launcher, in the form ansible-core's shell plugin uses: winrm sends it as is (no
+    # double encoding) and psrp decodes it into its runspace.
+    prefix = "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
     assert call["cmd"].startswith(prefix)
     launcher = base64.b64decode(call["cmd"].split(" ")[-1]).decode("utf-16-le")
     assert "$input" in launcher
