@@ -13,7 +13,7 @@ export ANSIBLE_HOST_KEY_CHECKING := false
 export ANSIBLE_NOCOLOR := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv collection chromium lint test demo bench lab-start lab-stop changelog clean
+.PHONY: help venv collection chromium cores lint test demo bench lab-start lab-stop changelog clean
 
 help:
 	@echo "make demo   - set up, start the simulated fleet and run the main job on it"
@@ -45,12 +45,34 @@ chromium:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	    || echo "chromium could not be installed: the report screenshot test will be skipped"; }
 
+# The oldest and newest ansible-core the collection claims (meta/runtime.yml), each in its own venv under build/,
+# for the tests that run the report role on them (tests/integration/test_report_cores.py; they skip without).
+# ansible-core 2.20 and later need Python 3.12.
+CORE_OLDEST ?= 2.16.19
+CORE_NEWEST ?= 2.21.5
+# python3.12 on PATH, else the one pyenv has (its shim answers only for enabled versions)
+PYTHON_NEWEST ?= $(shell for p in python3.13 python3.12; do $$p -c '' >/dev/null 2>&1 && { echo $$p; exit; }; done; \
+  for v in 3.13 3.12; do d=$$(pyenv prefix $$v 2>/dev/null) && [ -x "$$d/bin/python3" ] && { echo $$d/bin/python3; exit; }; done)
+
+$(BUILD)/core-oldest/.installed:
+	$(PYTHON) -m venv $(BUILD)/core-oldest
+	$(BUILD)/core-oldest/bin/python -m pip install --quiet ansible-core==$(CORE_OLDEST)
+	touch $@
+
+$(BUILD)/core-newest/.installed:
+	@if [ -n "$(PYTHON_NEWEST)" ]; then \
+	  $(PYTHON_NEWEST) -m venv $(BUILD)/core-newest && \
+	  $(BUILD)/core-newest/bin/python -m pip install --quiet ansible-core==$(CORE_NEWEST) && touch $@; \
+	else echo "no Python 3.12 or later: ansible-core $(CORE_NEWEST) is not tested"; fi
+
+cores: $(BUILD)/core-oldest/.installed $(BUILD)/core-newest/.installed
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint --profile production
 
-test: collection lint chromium
+test: collection lint chromium cores
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=25 tests
 
 demo: collection

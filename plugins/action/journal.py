@@ -94,9 +94,10 @@ class ActionModule(ActionBase):
             return _journal.Run(path.name, path), False
         candidates = [explicit]
         facts = task_vars.get("ansible_facts")
-        if isinstance(facts, dict):
+        if isinstance(facts, dict) and facts.get("hotpatch_run"):
             candidates.append(facts.get("hotpatch_run"))
-        candidates.append(task_vars.get("hotpatch_run"))
+        else:  # set with set_fact; the injected top-level fact is deprecated from ansible-core 2.20 on
+            candidates.append(task_vars.get("hotpatch_run"))
         for candidate in candidates:
             candidate = self._template(candidate)
             run = _journal.run_of_fact(candidate, controller)
