@@ -127,7 +127,7 @@ class ActionModule(ActionBase):
                 if _journal.mark_interrupted(old, "next run"):
                     try:
                         _report.render_run(old)
-                    except Exception as exc:  # noqa: BLE001 - an old run's report must not stop this run
+                    except Exception as exc:  # an old run's report must not stop this run
                         self._display.warning(f"could not render the interrupted run {old.dir}: {exc}")
                     self._interrupted.append(str(old.dir))
         return run, created
@@ -163,7 +163,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         self._interrupted = []
         self._watcher = None
-        valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         event = args["event"]
         host = args.get("host") or task_vars.get("inventory_hostname")
         root = _journal.report_root(args.get("dir") or self._var(task_vars, "hotpatch_report_dir"))

@@ -14,7 +14,7 @@ description:
     short id, for example C(20261125T231500Z-3f2a), and a link C(latest) to it. The folder holds
     C(journal.jsonl) (one JSON object per line, appended as outcomes become known, many forks at once) and
     the report files C(hosts/<host>.json), C(fleet.json), C(fleet.csv) and C(fleet.html).
-  - A run is the C(ansible-playbook) process: every task of one C(ansible-playbook) invocation, in any play
+  - A run is one C(ansible-playbook) process; every task of one C(ansible-playbook) invocation, in any play
     and on any host, writes to the same run. The first event of a process opens the run (O(event=run_start)
     does it explicitly, with the playbook name and the rollout settings); later events find it through the
     fact C(hotpatch_run) or, without the fact, by the controller process that started it.
@@ -60,13 +60,18 @@ options:
         O(dir), else a new run.
     type: raw
   status:
-    description: The host's C(hotpatch_status) (the result of M(hotpatch.windows.baseline_info)), for O(event=host).
+    description:
+      - The host's C(hotpatch_status) (the result of M(hotpatch.windows.baseline_info)), for O(event=host).
     type: raw
   plan:
-    description: The host's C(hotpatch_plan) (the P(hotpatch.windows.host_plan#filter) result with C(group)), for O(event=host).
+    description:
+      - The host's C(hotpatch_plan) (the P(hotpatch.windows.host_plan#filter) result with C(group)), for
+        O(event=host).
     type: raw
   outcome:
-    description: The host's C(hotpatch_outcome) (the rollout's outcome), for O(event=host); omit it after the assessment.
+    description:
+      - The host's C(hotpatch_outcome) (the rollout's outcome), for O(event=host); omit it after the
+        assessment.
     type: raw
   stage:
     description: Where the run is when the host record is journaled (kept in the journal line and the record).
@@ -100,9 +105,9 @@ options:
   merge:
     description:
       - For O(event=report) and O(event=run_end), report directories (or run folders) of other runs to merge,
-        for example the slices of an AWX sliced job. A later directory wins a host over an earlier one and this
-        run's own hosts win over all. A report directory of the collection's first version (C(hosts/*.json))
-        is read too.
+        for example the slices of an AWX sliced job. A later directory wins a host over an earlier one and
+        this run's own hosts win over all. A report directory of the collection's first version
+        (C(hosts/*.json)) is read too.
     type: list
     elements: path
     default: []

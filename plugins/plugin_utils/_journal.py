@@ -288,9 +288,7 @@ def is_alive(controller: Mapping[str, Any] | None) -> bool:
             return False  # the pid was reused by another process
         if now is None and os.path.isdir("/proc"):
             return False
-    if _is_zombie(pid):
-        return False
-    return True
+    return not _is_zombie(pid)
 
 
 def _is_zombie(pid: int) -> bool:

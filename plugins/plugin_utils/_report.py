@@ -892,7 +892,7 @@ def _clock(text: Any) -> str:
 def _fmt_duration(seconds: Any) -> str:
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         return ""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -905,12 +905,26 @@ def _fmt_duration(seconds: Any) -> str:
 CSS = """
 :root { --ink: #1b1b1b; --muted: #5f6368; --line: #d9d9d9; --bg: #ffffff; }
 * { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 1.2rem 1.5rem;
+body {
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+  margin: 1.2rem 1.5rem;
+}
   color: var(--ink); background: var(--bg); font-size: 14px; line-height: 1.35; }
 h1 { font-size: 1.45rem; margin: 0 0 0.2rem 0; }
-h2 { font-size: 1.1rem; margin: 1.6rem 0 0.4rem 0; border-bottom: 1px solid var(--line); padding-bottom: 0.2rem; }
+h2 {
+  font-size: 1.1rem;
+  margin: 1.6rem 0 0.4rem 0;
+  border-bottom: 1px solid var(--line);
+  padding-bottom: 0.2rem;
+}
 .muted { color: var(--muted); font-size: 0.88rem; }
-.banner { margin: 0.8rem 0; padding: 0.6rem 0.9rem; border-radius: 6px; border: 2px solid; font-weight: 600; }
+.banner {
+  margin: 0.8rem 0;
+  padding: 0.6rem 0.9rem;
+  border-radius: 6px;
+  border: 2px solid;
+  font-weight: 600;
+}
 .banner.finished { border-color: #2e7d32; background: #edf7ee; }
 .banner.plan { border-color: #1565c0; background: #e8f1fb; }
 .banner.interrupted { border-color: #c62828; background: #fdecea; }
@@ -919,7 +933,9 @@ h2 { font-size: 1.1rem; margin: 1.6rem 0 0.4rem 0; border-bottom: 1px solid var(
 .cards { display: flex; flex-wrap: wrap; gap: 0.6rem; margin-top: 0.6rem; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 0.45rem 0.8rem; min-width: 7.5rem; }
 .card .n { font-size: 1.5rem; font-weight: 600; }
-.card.good { border-color: #2e7d32; } .card.bad { border-color: #c62828; } .card.warn { border-color: #ef6c00; }
+.card.good { border-color: #2e7d32;}
+.card.bad { border-color: #c62828;}
+.card.warn { border-color: #ef6c00;}
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin-top: 0.4rem; font-size: 0.86rem; }
 th, td { border: 1px solid var(--line); padding: 0.28rem 0.45rem; text-align: left; vertical-align: top;
@@ -927,11 +943,21 @@ th, td { border: 1px solid var(--line); padding: 0.28rem 0.45rem; text-align: le
 th { background: #f3f3f3; }
 td.num { text-align: right; }
 table.hosts { width: 100%; table-layout: fixed; min-width: 1000px; }
-table.hosts col.c-host { width: 11%; } table.hosts col.c-out { width: 12%; } table.hosts col.c-build { width: 11%; }
-table.hosts col.c-why { width: 30%; } table.hosts col.c-upd { width: 20%; } table.hosts col.c-rst { width: 16%; }
+table.hosts col.c-host { width: 11%;}
+table.hosts col.c-out { width: 12%;}
+table.hosts col.c-build { width: 11%;}
+table.hosts col.c-why { width: 30%;}
+table.hosts col.c-upd { width: 20%;}
+table.hosts col.c-rst { width: 16%;}
 ul { margin: 0.1rem 0; padding-left: 1.05rem; }
 li { margin: 0.05rem 0; }
-.tag { display: inline-block; padding: 0 0.35rem; border-radius: 3px; font-size: 0.8rem; border: 1px solid var(--line); }
+.tag {
+  display: inline-block;
+  padding: 0 0.35rem;
+  border-radius: 3px;
+  font-size: 0.8rem;
+  border: 1px solid var(--line);
+}
 .st-failed, .st-not_reached { background: #fdecea; }
 .st-deferred, .st-held { background: #fff4e5; }
 .st-patched { background: #e8f5e9; }
@@ -939,16 +965,31 @@ li { margin: 0.05rem 0; }
 .st-check_mode, .st-planned, .st-assessed { background: #f3f0fa; }
 .label { font-weight: 600; }
 .sec { color: #b71c1c; font-weight: 600; }
-.timeline svg { display: block; width: 100%; height: auto; border: 1px solid var(--line); background: #fff; }
+.timeline svg {
+  display: block;
+  width: 100%;
+  height: auto;
+  border: 1px solid var(--line);
+  background: #fff;
+}
 .cal { table-layout: fixed; width: 100%; }
 .cal td { text-align: center; font-size: 0.76rem; }
 .cal th:first-child { width: 12rem; }
 .cal .hotpatch { background: #e8f5e9; }
 .cal .baseline { background: #e3f2fd; }
 .cal .unplanned { background: #fdecea; }
-.cal .unpublished { font-style: italic; color: var(--muted); background: repeating-linear-gradient(45deg, #fff, #fff 6px, #f4f4f4 6px, #f4f4f4 12px); }
+.cal .unpublished {
+  font-style: italic;
+  color: var(--muted);
+  background: repeating-linear-gradient(45deg, #fff, #fff 6px, #f4f4f4 6px, #f4f4f4 12px);
+}
 .cal .current { outline: 3px solid var(--ink); outline-offset: -3px; }
-.legend span { display: inline-block; padding: 0.05rem 0.5rem; margin: 0 0.35rem 0.25rem 0; border: 1px solid var(--line); }
+.legend span {
+  display: inline-block;
+  padding: 0.05rem 0.5rem;
+  margin: 0 0.35rem 0.25rem 0;
+  border: 1px solid var(--line);
+}
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.8rem; margin: 0.3rem 0; }
 dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
 @media print {
@@ -990,8 +1031,8 @@ def _banner(report: Report) -> str:
     for source in run.get("sources") or []:
         if source.get("state") == "interrupted":
             parts.append(
-                f'<div class="banner interrupted">Merged run {e(source.get("id"))} ({e(source.get("dir"))}) was '
-                "interrupted: its hosts are those done so far.</div>"
+                f'<div class="banner interrupted">Merged run {e(source.get("id"))} ({e(source.get("dir"))}) '
+                "was interrupted: its hosts are those done so far.</div>"
             )
     return "\n".join(parts)
 
@@ -1080,17 +1121,22 @@ def _svg_timeline(report: Report) -> str:
         x1 = x(wave.get("start")) if wave.get("start") else left
         x2 = x(wave.get("end")) if wave.get("end") else left + plot
         color = colors[index % len(colors)]
-        title = f"{wave.get('label')}: {_clock(wave.get('start'))} - {_clock(wave.get('end')) or 'not ended'}; hosts {', '.join(wave.get('hosts') or []) or 'none'}"
+        title = (
+            f"{wave.get('label')}: {_clock(wave.get('start'))} - {_clock(wave.get('end')) or 'not ended'}; "
+            f"hosts {', '.join(wave.get('hosts') or []) or 'none'}"
+        )
         if wave.get("held"):
             title += f"; held {', '.join(wave['held'])}"
         if wave.get("failed"):
             title += f"; failed {', '.join(wave['failed'])}"
         parts.append(
-            f'<rect class="wave" x="{x1:.1f}" y="{wave_y}" width="{max(x2 - x1, 2):.1f}" height="{height - wave_y - 6}" '
-            f'fill="{color}" fill-opacity="0.35" stroke="{color}"><title>{e(title)}</title></rect>'
+            f'<rect class="wave" x="{x1:.1f}" y="{wave_y}" width="{max(x2 - x1, 2):.1f}" '
+            f'height="{height - wave_y - 6}" fill="{color}" fill-opacity="0.35" stroke="{color}">'
+            f"<title>{e(title)}</title></rect>"
         )
         parts.append(
-            f'<rect x="{x1:.1f}" y="{wave_y}" width="{max(x2 - x1, 2):.1f}" height="{wave_h - 4}" fill="{color}"/>'
+            f'<rect x="{x1:.1f}" y="{wave_y}" width="{max(x2 - x1, 2):.1f}" height="{wave_h - 4}" '
+            f'fill="{color}"/>'
         )
         stop = " (stopped)" if wave.get("stopped") else ""
         parts.append(
@@ -1104,7 +1150,7 @@ def _svg_timeline(report: Report) -> str:
     )
     peak = max(int(t.get("max_down") or 0), 1)
     changes = []
-    for host, entries in restarts.items():
+    for entries in restarts.values():
         for entry in entries:
             if entry.get("down"):
                 changes.append((entry.get("down"), 1))
@@ -1120,7 +1166,8 @@ def _svg_timeline(report: Report) -> str:
     path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
     parts.append(f'<polyline points="{path}" fill="none" stroke="#c62828" stroke-width="2"/>')
     parts.append(
-        f'<line x1="{left}" y1="{down_y + down_h}" x2="{left + plot}" y2="{down_y + down_h}" stroke="#9e9e9e"/>'
+        f'<line x1="{left}" y1="{down_y + down_h}" x2="{left + plot}" y2="{down_y + down_h}" '
+        'stroke="#9e9e9e"/>'
     )
     # one row per restarted host: down -> up bars
     if not shown:
@@ -1148,19 +1195,23 @@ def _svg_timeline(report: Report) -> str:
                 + ("" if ok is not False else ", restart failed")
             )
             parts.append(
-                f'<rect class="down" x="{x1:.1f}" y="{y + 3}" width="{max(x2 - x1, 3):.1f}" height="{row_h - 6}" '
-                f'fill="{color}" stroke="{color}"{dash}><title>{e(title)}</title></rect>'
+                f'<rect class="down" x="{x1:.1f}" y="{y + 3}" width="{max(x2 - x1, 3):.1f}" '
+                f'height="{row_h - 6}" fill="{color}" stroke="{color}"{dash}><title>{e(title)}</title></rect>'
             )
     parts.append("</svg>")
     more = ""
     if len(hosts) > len(shown):
-        more = f'<p class="muted">{len(hosts) - len(shown)} more restarted host(s) not drawn; see the table and fleet.csv.</p>'
+        more = (
+            f'<p class="muted">{len(hosts) - len(shown)} more restarted host(s) not drawn; see the table and '
+            "fleet.csv.</p>"
+        )
     legend = (
         '<p class="legend muted"><span style="background:#1565c0;color:#fff">down, back up</span>'
         '<span style="background:#c62828;color:#fff">restart failed</span>'
         '<span style="background:#ef6c00;color:#fff">not back when the run ended</span>'
         '<span style="background:#bbdefb">wave (start to end)</span>'
-        f"Run {e(_fmt_time(t.get('start')))} to {e(_fmt_time(t.get('end')))} ({e(_fmt_duration(t.get('duration')))}).</p>"
+        f"Run {e(_fmt_time(t.get('start')))} to {e(_fmt_time(t.get('end')))} "
+        f"({e(_fmt_duration(t.get('duration')))}).</p>"
     )
     return "".join(parts) + more + legend
 
@@ -1191,7 +1242,8 @@ def _why(r: dict) -> str:
     if r.get("eligible") is False or r.get("reasons"):
         for reason in r.get("reasons") or []:
             items.append(
-                f'<span class="label">not eligible, {e(reason.get("code"))}:</span> {e(reason.get("message"))}'
+                f'<span class="label">not eligible, {e(reason.get("code"))}:</span> '
+                f"{e(reason.get('message'))}"
             )
     for warning in r.get("warnings") or []:
         items.append(f'<span class="label">warning:</span> {e(warning)}')
@@ -1212,7 +1264,8 @@ def _updates(r: dict) -> str:
         exposure = ""
         if item.get("security"):
             days = item.get("exposure_days")
-            exposure = f' <span class="sec">security{", exposed " + e(days) + " day(s)" if days is not None else ""}</span>'
+            exposed = f", exposed {e(days)} day(s)" if days is not None else ""
+            exposure = f' <span class="sec">security{exposed}</span>'
         reason = f": {e(item.get('reason'))}" if item.get("reason") else ""
         items.append(f'<span class="label">{verb}:</span> {e(_update_name(item))}{since}{exposure}{reason}')
     return _ul(items) or '<span class="muted">-</span>'
@@ -1252,7 +1305,8 @@ def _host_rows(records: list[dict]) -> str:
         )
         host_cell = (
             f'<span class="label">{e(r.get("host"))}</span><br>'
-            f'<span class="muted">{e(r.get("platform"))}, {e("Windows Server " + r["os"] if r.get("os") else "OS unknown")}, {e(eligible)}'
+            f'<span class="muted">{e(r.get("platform"))}, '
+            f"{e('Windows Server ' + r['os'] if r.get('os') else 'OS unknown')}, {e(eligible)}"
             + (f", group {e(r.get('group'))}" if r.get("group") else "")
             + "</span>"
         )
@@ -1368,14 +1422,17 @@ def _calendar(cal: dict) -> str:
     )
     head = "".join(f"<th>{m}</th>" for m in MONTHS)
     return (
-        '<p class="legend"><span class="baseline">baseline (restart)</span><span class="unplanned">unplanned baseline</span>'
-        '<span class="hotpatch">hotpatch (no restart)</span><span class="unpublished">not yet published</span>'
+        '<p class="legend"><span class="baseline">baseline (restart)</span>'
+        '<span class="unplanned">unplanned baseline</span>'
+        '<span class="hotpatch">hotpatch (no restart)</span>'
+        '<span class="unpublished">not yet published</span>'
         '<span class="current">the hosts\' current cycle</span></p>'
         f'<div class="scroll"><table class="cal"><tr><th>OS</th>{head}</tr>{"".join(rows)}</table></div>'
-        f'<p class="muted">The catalog\'s newest published month: {newest}{user}. Source: {"; ".join(sources) or "none recorded"}. '
+        f'<p class="muted">The catalog\'s newest published month: {newest}{user}. '
+        f"Source: {'; '.join(sources) or 'none recorded'}. "
         "Baselines restart; hotpatches install without a restart on eligible hosts on the current baseline. "
-        "Planned baselines are January, April, July and October; an unplanned baseline replaces a hotpatch month "
-        "when a fix cannot ship as a hotpatch.</p>"
+        "Planned baselines are January, April, July and October; an unplanned baseline replaces a hotpatch "
+        "month when a fix cannot ship as a hotpatch.</p>"
     )
 
 
@@ -1385,14 +1442,16 @@ def _rollback(records: list[dict]) -> str:
         return ""
     body = "".join(
         f"<tr><td>{e(r['host'])}</td><td>{e(r['rollback'].get('kb'))}</td>"
-        f"<td>{e(_csv_value(r['rollback'].get('removed')))}</td><td>{e(_csv_value(r['rollback'].get('reinstalled_baseline')))}</td>"
+        f"<td>{e(_csv_value(r['rollback'].get('removed')))}</td>"
+        f"<td>{e(_csv_value(r['rollback'].get('reinstalled_baseline')))}</td>"
         f"<td>{e(_csv_value(r['rollback'].get('restarted')))}</td>"
         f"<td>{e(r['rollback'].get('build_before'))} &rarr; {e(r['rollback'].get('build_after'))}</td>"
         f"<td>{e(r['rollback'].get('message'))}</td></tr>"
         for r in rows
     )
     return (
-        '<h2 id="rollback">Rollback</h2><div class="scroll"><table style="width:100%"><tr><th>host</th><th>update</th>'
+        '<h2 id="rollback">Rollback</h2><div class="scroll"><table style="width:100%"><tr><th>host</th>'
+        "<th>update</th>"
         "<th>removed</th><th>baseline reinstalled</th><th>restarted</th><th>build</th><th>message</th></tr>"
         f"{body}</table></div>"
     )
@@ -1443,7 +1502,8 @@ def render_html(report: Report) -> str:
     run = report.run
     title_state = "plan" if run.get("check_mode") else run.get("state")
     by_action = "".join(
-        f'<tr><td>{e(name)}</td><td class="num">{e(count)}</td><td>{e(ACTION_MEANING.get(name, ""))}</td></tr>'
+        f'<tr><td>{e(name)}</td><td class="num">{e(count)}</td>'
+        f"<td>{e(ACTION_MEANING.get(name, ''))}</td></tr>"
         for name, count in s["by_action"].items()
         if count
     )
@@ -1462,7 +1522,8 @@ def render_html(report: Report) -> str:
 </head>
 <body>
 <h1>Windows Server hotpatch: fleet report</h1>
-<div class="muted">Run {e(run.get("id"))} &middot; started {e(_fmt_time(run.get("started")))} &middot; {e(s["host_count"])} host(s) &middot; {e(phase)} &middot; written {e(s["generated"])}</div>
+<div class="muted">Run {e(run.get("id"))} &middot; started {e(_fmt_time(run.get("started")))} &middot;
+{e(s["host_count"])} host(s) &middot; {e(phase)} &middot; written {e(s["generated"])}</div>
 {_banner(report)}
 {_cards(report)}
 <h2 id="timeline-title">Timeline</h2>
@@ -1470,9 +1531,12 @@ def render_html(report: Report) -> str:
 <h2>Failures and hosts left behind</h2>
 {_problems(report.records)}
 <h2>Hosts</h2>
-<p class="muted">Why: the outcome, the plan's reasons, the cause, eligibility and warnings. Updates: what was installed, failed, and what waits (since when; for security updates the days exposed). Restart: Windows' evidence, the pending-restart signals ignored, and when the host went down and came back (UTC).</p>
+<p class="muted">Why: the outcome, the plan's reasons, the cause, eligibility and warnings. Updates: what was
+installed, failed, and what waits (since when; for security updates the days exposed). Restart: Windows'
+evidence, the pending-restart signals ignored, and when the host went down and came back (UTC).</p>
 <div class="scroll"><table class="hosts" id="hosts">
-<colgroup><col class="c-host"><col class="c-out"><col class="c-build"><col class="c-why"><col class="c-upd"><col class="c-rst"></colgroup>
+<colgroup><col class="c-host"><col class="c-out"><col class="c-build"><col class="c-why"><col class="c-upd">
+<col class="c-rst"></colgroup>
 <tr><th>host</th><th>outcome</th><th>build</th><th>why</th><th>updates</th><th>restart</th></tr>
 {_host_rows(report.records)}
 </table></div>
@@ -1485,7 +1549,8 @@ def render_html(report: Report) -> str:
 {_calendar(report.calendar)}
 <h2>Run</h2>
 {_run_details(report)}
-<p class="muted">Files: fleet.json, fleet.csv, hosts/&lt;host&gt;.json and journal.jsonl beside this page, in {e(run.get("dir"))}.</p>
+<p class="muted">Files: fleet.json, fleet.csv, hosts/&lt;host&gt;.json and journal.jsonl beside this page,
+in {e(run.get("dir"))}.</p>
 </body>
 </html>
 """

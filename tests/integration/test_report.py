@@ -1,7 +1,7 @@
-"""The report role and the journal module: run folders and `latest`, files, self-contained HTML, CSV columns,
-set_stats, slice merging, check mode, the journal calls of tests/integration/journal/example.yml (the calls the
-roles make), an interrupted ansible-playbook leaving a report marked interrupted, and the report after assess
-and after patch on a lab fleet; plus `python -m tests.demo` end to end.
+"""The report role and the journal module: run folders and `latest`, files, self-contained HTML, CSV
+columns, set_stats, slice merging, check mode, the journal calls of tests/integration/journal/example.yml (the
+calls the roles make), an interrupted ansible-playbook leaving a report marked interrupted, and the report
+after assess and after patch on a lab fleet; plus `python -m tests.demo` end to end.
 
 The first tests feed the role hand-written hostvars (the contracts of assess and patch) on local hosts, so
 they check the report itself quickly; the lab tests check it against what the roles really leave behind.
@@ -230,8 +230,12 @@ def assert_self_contained(html: str) -> None:
     assert balance.errors == [] and balance.open == [], (balance.errors, balance.open)
     assert html.lstrip().lower().startswith("<!doctype html>")
     # text may quote a (masked) URL; nothing may load one
-    assert not re.search(r"\b(src|href|action)\s*=|url\(|@import", html, re.IGNORECASE), "fleet.html loads a URL"
-    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", html, re.IGNORECASE), "fleet.html loads an asset"
+    assert not re.search(r"\b(src|href|action)\s*=|url\(|@import", html, re.IGNORECASE), (
+        "fleet.html loads a URL"
+    )
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", html, re.IGNORECASE), (
+        "fleet.html loads an asset"
+    )
     assert "<style>" in html
 
 
@@ -277,8 +281,18 @@ def test_report_files_and_summary(synthetic_report):
     fleet, _, _ = read_report(out)
     run_dir = (out / "latest").resolve()
     assert re.match(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$", run_dir.name) and run_dir.parent == out.resolve()
-    assert sorted(p.name for p in run_dir.iterdir()) == ["fleet.csv", "fleet.html", "fleet.json", "hosts", "journal.jsonl"]
-    assert sorted(p.name for p in (run_dir / "hosts").iterdir()) == ["dead01.json", "sql01.json", "web01.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "fleet.csv",
+        "fleet.html",
+        "fleet.json",
+        "hosts",
+        "journal.jsonl",
+    ]
+    assert sorted(p.name for p in (run_dir / "hosts").iterdir()) == [
+        "dead01.json",
+        "sql01.json",
+        "web01.json",
+    ]
     # one release of top-level copies for readers of <report_dir>/fleet.json
     assert json.loads((out / "fleet.json").read_text())["run"]["id"] == run_dir.name
     assert fleet["host_count"] == 3
@@ -428,7 +442,12 @@ def test_merge_of_slices(tmp_path):
 def test_example_playbook_journals_a_run(tmp_path):
     """tests/integration/journal/example.yml: the calls the assess, patch and report roles make."""
     out = tmp_path / "out"
-    command = [str(BIN / "ansible-playbook"), str(EXAMPLE / "example.yml"), "-i", str(EXAMPLE / "inventory.yml")]
+    command = [
+        str(BIN / "ansible-playbook"),
+        str(EXAMPLE / "example.yml"),
+        "-i",
+        str(EXAMPLE / "inventory.yml"),
+    ]
     process = subprocess.Popen(
         [*command, "-e", f"hotpatch_report_dir={out}"],
         env=ansible_env(),
@@ -473,7 +492,12 @@ def _wait(predicate, timeout):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
 def test_an_interrupted_playbook_leaves_a_report_marked_interrupted(tmp_path, sig):
     out = tmp_path / "out"
-    command = [str(BIN / "ansible-playbook"), str(EXAMPLE / "example.yml"), "-i", str(EXAMPLE / "inventory.yml")]
+    command = [
+        str(BIN / "ansible-playbook"),
+        str(EXAMPLE / "example.yml"),
+        "-i",
+        str(EXAMPLE / "inventory.yml"),
+    ]
     process = subprocess.Popen(
         [*command, "-e", f"hotpatch_report_dir={out}", "-e", "example_hold=true"],
         env=ansible_env(),
@@ -509,7 +533,7 @@ def test_an_interrupted_playbook_leaves_a_report_marked_interrupted(tmp_path, si
 
 
 def test_a_later_run_marks_an_unfinished_run_interrupted(tmp_path):
-    """A run whose controller died with no watcher to mark it (a container stopped) is marked by the next run."""
+    """A run whose controller died with no watcher to mark it (a container stopped): the next run marks it."""
     out = tmp_path / "out"
     stale = out / "20260101T000000Z-dead"
     stale.mkdir(parents=True)

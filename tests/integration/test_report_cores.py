@@ -1,5 +1,5 @@
-"""The journal calls and the report role on the oldest and newest ansible-core the collection claims (the venvs
-`make cores` builds under build/); the pinned one runs everything else. Each skips when its venv is missing."""
+"""The journal calls and the report role on the oldest and newest ansible-core the collection claims (the
+venvs `make cores` builds under build/); the pinned one runs everything else. Each skips without its venv."""
 
 import json
 import os
@@ -23,7 +23,14 @@ def test_example_playbook_and_report_role(core, tmp_path):
     env["PATH"] = os.pathsep.join([str(playbook.parent), env.get("PATH", "")])
     out = tmp_path / "out"
     result = subprocess.run(
-        [str(playbook), str(EXAMPLE / "example.yml"), "-i", str(EXAMPLE / "inventory.yml"), "-e", f"hotpatch_report_dir={out}"],
+        [
+            str(playbook),
+            str(EXAMPLE / "example.yml"),
+            "-i",
+            str(EXAMPLE / "inventory.yml"),
+            "-e",
+            f"hotpatch_report_dir={out}",
+        ],
         capture_output=True,
         text=True,
         env=env,

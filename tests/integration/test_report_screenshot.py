@@ -1,6 +1,6 @@
-"""fleet.html as a person sees it: headless Chromium (Debian's `chromium`, installed by `make chromium`) renders
-the report of a synthetic run (waves, restarts, reasons) at 1280 px; the test checks, on the PNG, that the
-timeline and each host's reasons are drawn, and that nothing is wider than the window.
+"""fleet.html as a person sees it: headless Chromium (Debian's `chromium`, installed by `make chromium`)
+renders the report of a synthetic run (waves, restarts, reasons) at 1280 px; the test checks, on the PNG,
+that the timeline and each host's reasons are drawn, and that nothing is wider than the window.
 
 The page has no script. A copy of it with a short script that writes the element boxes into the DOM is read
 with --dump-dom; the screenshot is of the page itself (the script only appends an element at the end, so the
@@ -48,7 +48,9 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.skip("Debian's chromium is not installed and `make chromium` could not install it (apt-get as root)")
+    pytest.skip(
+        "Debian's chromium is not installed and `make chromium` could not install it (apt-get as root)"
+    )
 
 
 def run_chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
@@ -91,7 +93,7 @@ def shot(tmp_path_factory):
 
 
 def _crop(picture, box):
-    left, top, width, height = (int(round(v)) for v in box)
+    left, top, width, height = (round(v) for v in box)
     assert width > 0 and height > 0, box
     assert top + height <= picture.height, f"{box} is below the first {picture.height} px of the page"
     return picture.crop((left, top, left + width, top + height))
@@ -102,7 +104,9 @@ def _ink(region) -> int:
     colours = region.getcolors(region.width * region.height)
     background = max(colours)[1]
     return sum(
-        count for count, colour in colours if sum(abs(a - b) for a, b in zip(colour, background, strict=True)) > 90
+        count
+        for count, colour in colours
+        if sum(abs(a - b) for a, b in zip(colour, background, strict=True)) > 90
     )
 
 

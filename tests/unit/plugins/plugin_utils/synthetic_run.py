@@ -124,7 +124,10 @@ LONG = (
 
 def hosts():
     """{host: (status, plan, outcome)} of the synthetic fleet."""
-    cve = {"code": "hotpatch_line_lost", "message": "this host is offered the cumulative update and no hotpatch"}
+    cve = {
+        "code": "hotpatch_line_lost",
+        "message": "this host is offered the cumulative update and no hotpatch",
+    }
     return {
         "web01": (
             status(),
@@ -142,11 +145,21 @@ def hosts():
             status(ignored=[FILE_RENAME], warnings=["the host's clock is 3 minutes ahead of the controller"]),
             plan("hotpatch", False, ["hotpatch month"], "web", deferred=[DRIVER]),
             outcome(
-                "hotpatch", "patched", "installed KB5075942", installed=["KB5075942"], avoided=True, deferred=[DRIVER]
+                "hotpatch",
+                "patched",
+                "installed KB5075942",
+                installed=["KB5075942"],
+                avoided=True,
+                deferred=[DRIVER],
             ),
         ),
         "sql01": (
-            status("2022", eligible=False, build="20348.4648", reasons=[{"code": "edition_not_supported", "message": 'Standard, "not" <b>Azure</b>'}]),
+            status(
+                "2022",
+                eligible=False,
+                build="20348.4648",
+                reasons=[{"code": "edition_not_supported", "message": 'Standard, "not" <b>Azure</b>'}],
+            ),
             plan("conventional", True, ["not eligible: regular updates"], "sql"),
             outcome(
                 "conventional",
@@ -224,36 +237,73 @@ def write_run(root: Path, finished=True, host_count=None) -> _journal.Run:
     lines = []
     for minute, (name, (st, pl, _)) in enumerate(sorted(fleet.items())):
         record = _report.host_record(name, st, pl, None, {"stage": "assess"})
-        lines.append(_journal.event_line("host", {"host": name, "stage": "assess", "record": record, "time": at(0.5 + minute * 0.001)}))
+        lines.append(
+            _journal.event_line(
+                "host", {"host": name, "stage": "assess", "record": record, "time": at(0.5 + minute * 0.001)}
+            )
+        )
     waves = [
         (1, ["app01", "sql01"], [], 3, 10),
         (2, ["app02", "sql02"], ["app03"], 11, 20),
     ]
     for number, members, held, begin, end in waves:
-        lines.append(_journal.event_line("wave_start", {"wave": number, "hosts": members, "held": held, "time": at(begin)}))
+        lines.append(
+            _journal.event_line(
+                "wave_start", {"wave": number, "hosts": members, "held": held, "time": at(begin)}
+            )
+        )
         for offset, name in enumerate(members):
             down = begin + 0.5 + offset
-            lines.append(_journal.event_line("restart_begin", {"host": name, "wave": number, "time": at(down)}))
+            lines.append(
+                _journal.event_line("restart_begin", {"host": name, "wave": number, "time": at(down)})
+            )
             if name == "app01":  # restarted twice
-                lines.append(_journal.event_line("restart_end", {"host": name, "wave": number, "elapsed": 120, "ok": True, "time": at(down + 2)}))
-                lines.append(_journal.event_line("restart_begin", {"host": name, "wave": number, "time": at(down + 3)}))
+                lines.append(
+                    _journal.event_line(
+                        "restart_end",
+                        {"host": name, "wave": number, "elapsed": 120, "ok": True, "time": at(down + 2)},
+                    )
+                )
+                lines.append(
+                    _journal.event_line("restart_begin", {"host": name, "wave": number, "time": at(down + 3)})
+                )
                 down += 3
             ok = name != "app02"
             up = down + (3 if ok else 6)
-            lines.append(_journal.event_line("restart_end", {"host": name, "wave": number, "elapsed": (up - down) * 60, "ok": ok, "time": at(up)}))
+            lines.append(
+                _journal.event_line(
+                    "restart_end",
+                    {"host": name, "wave": number, "elapsed": (up - down) * 60, "ok": ok, "time": at(up)},
+                )
+            )
         failed = ["app02"] if number == 2 else []
         lines.append(
             _journal.event_line(
                 "wave_end",
-                {"wave": number, "hosts": members, "held": held, "failed": failed, "stopped": False, "message": "", "time": at(end)},
+                {
+                    "wave": number,
+                    "hosts": members,
+                    "held": held,
+                    "failed": failed,
+                    "stopped": False,
+                    "message": "",
+                    "time": at(end),
+                },
             )
         )
     for name, (st, pl, oc) in sorted(fleet.items()):
-        record = _report.host_record(name, st, pl, oc, {"stage": "final", "inventory": {"group": (pl or {}).get("group")}})
-        lines.append(_journal.event_line("host", {"host": name, "stage": "final", "record": record, "time": at(20.5)}))
+        record = _report.host_record(
+            name, st, pl, oc, {"stage": "final", "inventory": {"group": (pl or {}).get("group")}}
+        )
+        lines.append(
+            _journal.event_line("host", {"host": name, "stage": "final", "record": record, "time": at(20.5)})
+        )
     _journal.append(run.journal, lines)
     if finished:
-        _journal.append(run.journal, [_journal.event_line("run_end", {"state": "finished", "summary": {}, "time": at(21)})])
+        _journal.append(
+            run.journal,
+            [_journal.event_line("run_end", {"state": "finished", "summary": {}, "time": at(21)})],
+        )
     return run
 
 

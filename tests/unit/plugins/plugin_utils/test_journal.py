@@ -39,7 +39,11 @@ def test_mask_settings(case):
 def test_every_string_of_a_line_is_masked():
     line = event_line(
         "host",
-        {"host": "web01", "stage": "final", "record": {"message": "https://u:p@h/x", "list": ["ftp://a:b@c/"]}},
+        {
+            "host": "web01",
+            "stage": "final",
+            "record": {"message": "https://u:p@h/x", "list": ["ftp://a:b@c/"]},
+        },
     )
     text = json.dumps(line)
     assert "u:p@" not in text and "a:b@" not in text
@@ -47,9 +51,17 @@ def test_every_string_of_a_line_is_masked():
 
 
 def test_event_line_has_version_event_time_and_known_fields_only():
-    line = event_line("restart_end", {"host": "web01", "wave": 2, "elapsed": 3.5, "ok": True, "extra": "dropped"})
+    line = event_line(
+        "restart_end", {"host": "web01", "wave": 2, "elapsed": 3.5, "ok": True, "extra": "dropped"}
+    )
     assert line["v"] == _journal.VERSION
-    assert (line["event"], line["host"], line["wave"], line["elapsed"], line["ok"]) == ("restart_end", "web01", 2, 3.5, True)
+    assert (line["event"], line["host"], line["wave"], line["elapsed"], line["ok"]) == (
+        "restart_end",
+        "web01",
+        2,
+        3.5,
+        True,
+    )
     assert "extra" not in line
     assert _journal.parse_time(line["time"]) is not None and line["time"].endswith("Z")
     assert set(_journal.FIELDS) == set(_journal.EVENTS)
@@ -233,7 +245,9 @@ def test_watcher_marks_a_killed_run_interrupted_and_renders_its_report(tmp_path,
     assert [r["host"] for r in fleet["hosts"]] == ["web01", "web02"]
     assert "Interrupted: hosts done so far" in (run.dir / "fleet.html").read_text()
     assert (tmp_path / "fleet.json").is_file()  # the top-level copy of the latest run
-    assert _wait_for(lambda: not _journal.is_alive({"pid": watcher, "start": None}), 10), "the watcher lingers"
+    assert _wait_for(lambda: not _journal.is_alive({"pid": watcher, "start": None}), 10), (
+        "the watcher lingers"
+    )
 
 
 def test_watcher_leaves_a_finished_run_alone(tmp_path):

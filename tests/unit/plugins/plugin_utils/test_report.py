@@ -1,5 +1,5 @@
-"""The report renderer (plugins/plugin_utils/_report.py): host records (cases/report.yml) and the files of a run
-folder from a synthetic journal (synthetic_run.py)."""
+"""The report renderer (plugins/plugin_utils/_report.py): host records (cases/report.yml) and the files of a
+run folder from a synthetic journal (synthetic_run.py)."""
 
 import csv
 import io
@@ -36,9 +36,10 @@ def test_host_record(case):
 def test_a_record_has_every_field():
     record = _report.host_record("web01", CASES["base_status"], {"action": "none"}, None)
     today = {
-        *"host assessed stage os build_number platform eligible reasons warnings release_line group cycle".split(),
-        *"current on_current_baseline up_to_date reboot_pending plan action status wave restarted".split(),
-        *"reboot_avoided installed build_before build_after message".split(),
+        *("host", "assessed", "stage", "os", "build_number", "platform", "eligible", "reasons", "warnings"),
+        *("release_line", "group", "cycle", "current", "on_current_baseline", "up_to_date", "reboot_pending"),
+        *("plan", "action", "status", "wave", "restarted", "reboot_avoided", "installed", "build_before"),
+        *("build_after", "message"),
     }
     added = {"restarts", "restart", "cause", "deferred", "failed_updates", "times", "rollback"}
     assert today | added <= set(record)
@@ -95,7 +96,9 @@ def test_summary(rendered):
         "failed": 2,
         "not_reached": 1,
     }
-    assert summary["outcomes"] == "2 patched, 3 restarted, 2 failed, 1 not reached".replace("not reached", "not_reached")
+    assert summary["outcomes"] == "2 patched, 3 restarted, 2 failed, 1 not reached".replace(
+        "not reached", "not_reached"
+    )
     assert summary["restarts"] == 4  # hosts restarted at least once (app02 too: its restart began and failed)
     assert summary["restart_count"] == 5  # app01 twice
     assert summary["reboot_avoided"] == 2
@@ -103,7 +106,10 @@ def test_summary(rendered):
     assert summary["failed_hosts"] == ["app02", "dead01"]
     assert summary["not_reached_hosts"] == ["app03"]
     assert summary["security_deferred_hosts"] == ["web01"]
-    assert summary["waves"] == [{"wave": 1, "hosts": ["app01", "sql01"]}, {"wave": 2, "hosts": ["app02", "app03", "sql02"]}]
+    assert summary["waves"] == [
+        {"wave": 1, "hosts": ["app01", "sql01"]},
+        {"wave": 2, "hosts": ["app02", "app03", "sql02"]},
+    ]
 
 
 def test_timeline_and_host_times(rendered):
@@ -133,7 +139,11 @@ def test_csv(rendered):
     by_host = {row[0]: dict(zip(_report.CSV_COLUMNS, row, strict=True)) for row in rows[1:]}
     assert sorted(by_host) == sorted(synthetic_run.hosts())
     assert by_host["sql01"]["reasons"] == "edition_not_supported"
-    assert (by_host["app01"]["restarts"], by_host["app01"]["wave"], by_host["app01"]["restarted"]) == ("2", "1", "true")
+    assert (by_host["app01"]["restarts"], by_host["app01"]["wave"], by_host["app01"]["restarted"]) == (
+        "2",
+        "1",
+        "true",
+    )
     assert by_host["app01"]["cause"] == "hotpatch_line_lost"
     assert by_host["web01"]["deferred"] == "KB5074000"
     assert by_host["dead01"]["eligible"] == ""
@@ -248,8 +258,9 @@ def test_merge_of_slices_and_a_first_version_report(tmp_path):
         run, _ = _journal.open_run(root, {"pid": pid, "start": None})
         lines = []
         for host, state in hosts:
-            record = _report.host_record(host, CASES["base_status"], {"action": "hotpatch", "reasons": []},
-                                         {"action": "hotpatch", "status": state, "message": name})  # fmt: skip
+            plan = {"action": "hotpatch", "reasons": []}
+            outcome = {"action": "hotpatch", "status": state, "message": name}
+            record = _report.host_record(host, CASES["base_status"], plan, outcome)
             lines.append(_journal.event_line("host", {"host": host, "record": record}))
         _journal.append(run.journal, [*lines, _journal.event_line("run_end", {"state": "finished"})])
         return root
@@ -258,7 +269,9 @@ def test_merge_of_slices_and_a_first_version_report(tmp_path):
     two = slice_run("job-2", [("web02", "patched"), ("web03", "patched")], 999999991)
     legacy = tmp_path / "old"
     (legacy / "hosts").mkdir(parents=True)
-    (legacy / "hosts" / "old01.json").write_text(json.dumps({"host": "old01", "status": "patched", "action": "hotpatch"}))
+    (legacy / "hosts" / "old01.json").write_text(
+        json.dumps({"host": "old01", "status": "patched", "action": "hotpatch"})
+    )
     merged, _ = _journal.open_run(tmp_path / "fleet", {"pid": os.getpid(), "start": None})
     summary = _report.render_run(merged, merge=[one, two, legacy])
     fleet = _fleet(merged)
