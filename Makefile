@@ -85,6 +85,7 @@ demo: collection
 bench: collection
 	status=0; $(BIN)/python tests/perf/bench_filters.py || status=1; \
 	$(BIN)/python tests/perf/bench_lab.py || status=1; \
+	$(BIN)/python tests/perf/bench_report.py || status=1; \
 	$(BIN)/python tests/perf/bench_assess.py --profile || status=1; exit $$status
 
 # The simulated fleet on its own: `make lab-start`, then point ansible at build/lab/inventory.yml.

@@ -1109,7 +1109,8 @@ def _svg_timeline(report: Report) -> str:
         parts.append(f'<text x="{tx + 2:.1f}" y="{axis_h - 10}" fill="#5f6368">{e(label)}</text>')
         tick += step
     parts.append(
-        f'<text x="6" y="{axis_h - 10}" fill="#1b1b1b" font-weight="bold">run {e(_fmt_duration(span))}</text>'
+        f'<text x="6" y="{axis_h - 10}" fill="#1b1b1b" font-weight="bold">'
+        f"run {e(_fmt_duration(t.get('duration') or 0))}</text>"
     )
     # the run's span
     parts.append(f'<rect x="{left}" y="{axis_h - 4}" width="{plot}" height="3" fill="#9e9e9e"/>')

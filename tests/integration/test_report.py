@@ -659,7 +659,7 @@ def test_demo_completes(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     for label in ("hotpatch-month", "baseline-month"):
-        html = tmp_path / label / "report" / "fleet.html"
+        html = tmp_path / label / "report" / "latest" / "fleet.html"
         assert f"HTML report: {html}" in output
         assert_self_contained(html.read_text())
     assert output.count("Restarts done (counted by the lab)") == 2
