@@ -41,7 +41,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._journal import (
 
 OS_BY_BUILD = {14393: "2016", 17763: "2019", 20348: "2022", 26100: "2025"}
 OS_NAMES = {"2022": "Windows Server 2022 Datacenter: Azure Edition", "2025": "Windows Server 2025"}
-ACTIONS = ("none", "hotpatch", "baseline", "reboot", "conventional", "unknown")
+ACTIONS = ("none", "hotpatch", "baseline", "reboot", "conventional", "rollback", "unknown")
 STATUSES = (
     "unchanged",
     "patched",
@@ -53,6 +53,7 @@ STATUSES = (
     "check_mode",
     "planned",
     "assessed",
+    "rolled_back",
     "unknown",
 )
 PROBLEM_STATUSES = ("failed", "deferred", "not_reached", "held")
@@ -89,6 +90,7 @@ ACTION_MEANING = {
     "baseline": "baseline cumulative update, restarts when Windows says so",
     "reboot": "a restart was already pending",
     "conventional": "not hotpatch-eligible: regular updates, restart only if Windows needs it",
+    "rollback": "the latest hotpatch or cumulative update removed (hotpatch.windows.rollback)",
     "unknown": "not assessed",
 }
 MAX_TIMELINE_ROWS = 400
@@ -212,7 +214,16 @@ def host_record(
     active = _bool(extra.get("active"), True)
     today = _date(_map(st.get("date")).get("value")) or _date(facts.get("now"))
 
-    if not assessed:
+    rollback = _map(extra.get("rollback"))
+    rollback_only = not assessed and not raw_status and not outcome and bool(rollback)
+    if rollback_only:
+        # a host the rollback role worked on without an assessment in this run (playbook rollback + report)
+        action = "rollback"
+        state = "rolled_back" if _bool(rollback.get("removed")) else "unchanged"
+        if str(rollback.get("message") or "").startswith("would "):
+            state = "check_mode"
+        message = rollback.get("message") or ""
+    elif not assessed:
         action, state = "unknown", "failed"
         message = (
             (outcome or {}).get("message")
@@ -242,6 +253,8 @@ def host_record(
     restart = _map(out.get("restart"))
     restarts = _int(out.get("restarts")) or 0
     restarted = bool(_bool(out.get("restarted"))) or restarts > 0
+    if rollback_only and _bool(rollback.get("restarted")):
+        restarted = True
     if restarted and not restarts:
         restarts = 1
     warnings = _dedup([*_list(eligibility.get("warnings")), *_list(st.get("warnings"))])
@@ -250,7 +263,7 @@ def host_record(
     record = {
         "host": str(host),
         "assessed": assessed,
-        "stage": "patch" if outcome else ("assess" if assessed else "none"),
+        "stage": "patch" if outcome else ("assess" if assessed else "rollback" if rollback_only else "none"),
         "os": OS_BY_BUILD.get(build_number) if build_number is not None else None,
         "build_number": build_number,
         "platform": eligibility.get("platform") or inventory.get("platform") or "unknown",
@@ -308,8 +321,18 @@ def host_record(
         "failed_updates": [str(kb) for kb in _list(out.get("failed_updates"))],
         "deferred": _deferred(deferred_source, today),
         "cause": dict(cause) if isinstance(cause, Mapping) else None,
-        "build_before": out.get("build_before", current.get("build")) if outcome else current.get("build"),
-        "build_after": out.get("build_after") if outcome else None,
+        "build_before": (
+            out.get("build_before", current.get("build"))
+            if outcome
+            else rollback.get("build_before")
+            if rollback_only
+            else current.get("build")
+        ),
+        "build_after": out.get("build_after")
+        if outcome
+        else rollback.get("build_after")
+        if rollback_only
+        else None,
         "message": str(message),
         "times": extra.get("times"),
         "rollback": dict(extra["rollback"]) if isinstance(extra.get("rollback"), Mapping) else None,
@@ -697,7 +720,13 @@ def build(
         "generated": _journal.timestamp(now)[:19] + "Z",
         "check_mode": check_mode,
         "state": own_state,
-        "phase": "patch" if any(r.get("stage") == "patch" for r in ordered) else "assess",
+        "phase": (
+            "patch"
+            if any(r.get("stage") == "patch" for r in ordered)
+            else "rollback"
+            if any(r.get("stage") == "rollback" for r in ordered)
+            else "assess"
+        ),
         "host_count": len(ordered),
         "by_action": _counts(ordered, "action", ACTIONS),
         "by_status": _counts(ordered, "status", STATUSES),
@@ -1508,9 +1537,10 @@ def render_html(report: Report) -> str:
         for name, count in s["by_action"].items()
         if count
     )
-    phase = (
-        "after patching" if s["phase"] == "patch" else "assessment only: nothing was installed or restarted"
-    )
+    phase = {
+        "patch": "after patching",
+        "rollback": "after a rollback",
+    }.get(s["phase"], "assessment only: nothing was installed or restarted")
     if run.get("check_mode"):
         phase = "plan (check mode): what would happen"
     return f"""<!DOCTYPE html>
