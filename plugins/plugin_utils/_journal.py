@@ -69,11 +69,13 @@ _SECRET_KEY = re.compile(
 
 
 # ---------------------------------------------------------------------------------------------- events
-class Controller(TypedDict):
-    """The ``ansible-playbook`` process of a run: its pid and, where /proc exists, its start time (ticks)."""
+class Controller(TypedDict, total=False):
+    """The ``ansible-playbook`` process of a run: its pid and, where /proc exists, its start time (ticks) and
+    the boot id of the machine it runs on (a process of another machine or boot is never taken as alive)."""
 
     pid: int
     start: int | None
+    boot: str | None
 
 
 class RunStart(TypedDict, total=False):
@@ -259,11 +261,20 @@ def process_start(pid: int) -> int | None:
         return None
 
 
+def boot_id() -> str | None:
+    """This machine's boot id (Linux), or None."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
 def controller_of(pid: int | None = None) -> Controller:
     """The controller identity: ``pid`` (default: this process's parent, the ``ansible-playbook`` process
-    that forked the worker running an action plugin) with its start time."""
+    that forked the worker running an action plugin) with its start time and the machine's boot id."""
     pid = os.getppid() if pid is None else int(pid)
-    return {"pid": pid, "start": process_start(pid)}
+    return {"pid": pid, "start": process_start(pid), "boot": boot_id()}
 
 
 def is_alive(controller: Mapping[str, Any] | None) -> bool:
@@ -273,6 +284,9 @@ def is_alive(controller: Mapping[str, Any] | None) -> bool:
     pid = controller["pid"]
     if pid <= 0:
         return False
+    boot = controller.get("boot")
+    if boot is not None and boot != boot_id():
+        return False  # another machine (an execution node, a container host) or an earlier boot
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -304,6 +318,8 @@ def same_controller(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) ->
     if not isinstance(a, Mapping) or not isinstance(b, Mapping):
         return False
     if a.get("pid") != b.get("pid"):
+        return False
+    if a.get("boot") is not None and b.get("boot") is not None and a.get("boot") != b.get("boot"):
         return False
     return a.get("start") is None or b.get("start") is None or a.get("start") == b.get("start")
 

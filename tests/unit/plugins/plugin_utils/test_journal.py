@@ -290,3 +290,12 @@ def test_run_folder_path_layout(tmp_path):
     assert run.journal == tmp_path / "20261125T231500Z-3f2a" / "journal.jsonl"
     assert run.report_dir == tmp_path
     assert _journal.report_root(str(tmp_path / "x" / ".." / "y")) == Path(os.path.realpath(tmp_path / "y"))
+
+
+def test_a_controller_of_another_machine_or_boot_is_not_alive():
+    me = _journal.controller_of(os.getpid())
+    assert _journal.is_alive(me)
+    if me.get("boot"):
+        assert not _journal.is_alive(dict(me, boot="another-machine"))
+        assert not _journal.same_controller(me, dict(me, boot="another-machine"))
+    assert _journal.same_controller(me, {"pid": me["pid"], "start": me["start"]})  # a journal without boot
