@@ -1021,10 +1021,12 @@ li { margin: 0.05rem 0; }
 }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.8rem; margin: 0.3rem 0; }
 dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
+@page { size: A4 landscape; margin: 1cm; }
 @media print {
-  body { margin: 0.5cm; font-size: 10pt; }
+  body { margin: 0; font-size: 9pt; }
   .scroll { overflow: visible; }
-  table.hosts { min-width: 0; }
+  table.hosts { min-width: 0; font-size: 8pt; }
+  .tag { white-space: nowrap; }
   tr, .card, .banner, .timeline { page-break-inside: avoid; break-inside: avoid; }
   h2 { page-break-after: avoid; break-after: avoid; }
   .banner, .st-failed, .st-not_reached, .st-deferred, .st-held, .st-patched, .st-restarted, .cal td {
