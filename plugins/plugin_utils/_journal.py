@@ -546,7 +546,7 @@ class _Lock:
         os.close(self.fd)
 
 
-def find_run(root: os.PathLike | str, controller: Mapping[str, Any], limit: int = 20) -> Run | None:
+def find_run(root: os.PathLike | str, controller: Mapping[str, Any], limit: int = 100) -> Run | None:
     """The run of ``controller`` (this ansible-playbook process) under ``root``, newest first, or None."""
     for path in reversed(run_dirs(root)[-limit:]):
         first = read_first(path / JOURNAL)
