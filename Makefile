@@ -35,8 +35,8 @@ define timed
 	@start=$$(date +%s); $(1); rc=$$?; echo "[time] $(2): $$(( $$(date +%s) - start )) s"; exit $$rc
 endef
 
-.PHONY: help venv collection lint sanity sanity-run core-venvs test test-fast demo bench lab-start lab-stop shell \
-	changelog clean
+.PHONY: help venv collection chromium lint sanity sanity-run core-venvs test test-fast demo bench lab-start \
+	lab-stop shell changelog clean
 
 help:
 	@echo "make demo      - set up (small venv), start the simulated fleet and run the main job on it"
@@ -63,8 +63,19 @@ collection: venv
 	$(BIN)/ansible-galaxy collection install --no-deps --force -p $(COLLECTIONS) $(BUILD)/dist/hotpatch-windows-*.tar.gz >/dev/null
 	@echo "installed hotpatch.windows into $(COLLECTIONS)"
 
+# Debian's chromium for the report screenshot test (tests/integration/test_report_screenshot.py), installed when
+# missing; where it cannot be installed (not root, no package) the test skips and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "installing Debian's chromium for the report screenshot test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "chromium could not be installed: the report screenshot test will be skipped"; }
+
+# ansible-lint with its own HOME: a copy of the collection that molecule left in ~/.ansible/collections (any
+# branch's) comes first in ansible-lint's search path and would hide this checkout's plugins.
 lint: venv
-	$(call timed,$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/ansible-lint,lint (ruff + ansible-lint))
+	$(call timed,$(BIN)/ruff check . && $(BIN)/ruff format --check . && \
+	  HOME=$(CURDIR)/$(BUILD)/lint-home $(BIN)/ansible-lint,lint (ruff + ansible-lint))
 
 # A venv with one ansible-core and the control node's other requirements: $(call core_venv,python,version,dir)
 define core_venv
@@ -96,7 +107,7 @@ sanity-run:
 
 # The full suite CI runs: lint and sanity side by side, then pytest (Galaxy import, docs, the smoke test on
 # both ansible-core ends, unit, lab, roles, molecule, AWX, faults).
-test: collection core-venvs
+test: collection core-venvs chromium
 	$(call timed,$(MAKE) --no-print-directory -j 2 --output-sync=target lint sanity-run,lint and sanity)
 	$(call timed,$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=25 tests,pytest)
 

@@ -156,14 +156,15 @@ def demo_run(
         ledger = lab.ledger()
         restarts = ledger.restarts()
         max_down = ledger.max_down()
-    fleet_json = report_dir / "fleet.json"
+    fleet_json = report_dir / "latest" / "fleet.json"  # the run's own folder (the report's `latest` link)
     if result.returncode != 0 and not verbose:
         print(f"ansible-playbook ended with rc={result.returncode}; its output:")
         print(textwrap.indent((result.stdout or "")[-12000:] + (result.stderr or "")[-4000:], "  | "))
     if not fleet_json.is_file():
         print(f"no report was written ({fleet_json} is missing)")
         return False
-    describe(title, expect, json.loads(fleet_json.read_text()), restarts, max_down, report_dir / "fleet.html")
+    html = report_dir / "latest" / "fleet.html"
+    describe(title, expect, json.loads(fleet_json.read_text()), restarts, max_down, html)
     return result.returncode == 0
 
 

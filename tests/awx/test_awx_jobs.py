@@ -95,7 +95,7 @@ def test_assess_template_like_awx(lab, work):
     assert summary["by_action"]["conventional"] == 1
     job_dir = root / f"job-{job.job_id:012d}"
     assert Path(summary["report_dir"]) == job_dir.resolve()
-    fleet = json.loads((job_dir / "fleet.json").read_text())
+    fleet = json.loads((job_dir / "latest" / "fleet.json").read_text())
     assert {r["host"]: r["plan"]["action"] for r in fleet["hosts"]} == {
         h: p["action"] for h, p in plans.items()
     }
@@ -235,7 +235,7 @@ def test_workflow_failure_path_reports_then_fails(work, tmp_path_factory):
     report = run_job(work, "extensions/awx/merge_reports.yml", work / "localhost.yml", extra)
     assert report.status == "failed", "the failure path must leave the workflow failed"
     assert "gone01" in report.stdout()
-    fleet_json = json.loads((root / "fleet.json").read_text())
+    fleet_json = json.loads((root / "latest" / "fleet.json").read_text())
     assert {r["host"]: r["status"] for r in fleet_json["hosts"]}["gone01"] == "failed"
     assert {r["host"] for r in fleet_json["hosts"]} == {"web01", "gone01"}
 

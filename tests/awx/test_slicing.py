@@ -73,7 +73,7 @@ def _merge_reports(work, root: Path, upstream_failed=False):
 
 
 def _report(root: Path) -> dict:
-    return json.loads((root / "fleet.json").read_text())
+    return json.loads((root / "latest" / "fleet.json").read_text())
 
 
 def _comparable(record: dict) -> dict:

@@ -69,7 +69,7 @@ def patch(lab, tmp_path, **extra) -> subprocess.CompletedProcess:
 
 
 def outcomes(tmp_path) -> dict:
-    hosts = (tmp_path / "report" / "hosts").glob("*.json")
+    hosts = (tmp_path / "report" / "latest" / "hosts").glob("*.json")
     return {path.stem: json.loads(path.read_text()) for path in hosts}
 
 

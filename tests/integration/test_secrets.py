@@ -160,7 +160,7 @@ def test_password_is_in_no_log_artifact_or_report(runs):
     searched = {p.relative_to(work).parts[0] for p in files}
     assert {"report", "runner", "ansible.log", "patch", "assess", "rollback"} <= searched, searched
     assert runs["log"].stat().st_size > 0 and any((runs["runner_dir"] / "artifacts").rglob("job_events/*"))
-    assert (runs["report"] / "fleet.json").is_file()
+    assert (runs["report"] / "latest" / "fleet.json").is_file()
     found = [leak for path in files for leak in leaks(path)]
     assert not found, found
 

@@ -90,8 +90,9 @@ def patch_run(fleet, work: Path, extra_vars=None, https: bool = False, password=
         proc = run_playbook("hotpatch.windows.patch", lab.inventory, work, variables, *args)
         ledger = lab.ledger()
         hosts = sorted(lab.ports())
-    fleet_json = report_dir / "fleet.json"
-    csv_path = report_dir / "fleet.csv"
+    run_dir = report_dir / "latest"  # the run's own folder (docs/report.md)
+    fleet_json = run_dir / "fleet.json"
+    csv_path = run_dir / "fleet.csv"
     rows = []
     if csv_path.exists():
         with csv_path.open(newline="") as handle:
@@ -103,7 +104,7 @@ def patch_run(fleet, work: Path, extra_vars=None, https: bool = False, password=
         installs=ledger.installs(),
         max_down=ledger.max_down(),
         max_down_per_group=ledger.max_down_per_group(),
-        records=read_records(report_dir) if report_dir.exists() else {},
+        records=read_records(run_dir) if run_dir.exists() else {},
         fleet=json.loads(fleet_json.read_text()) if fleet_json.exists() else {},
         csv_rows=rows,
         hosts=hosts,
