@@ -534,7 +534,7 @@ def rollout_progress(rollout, wave, hostvars, max_fail_percentage=0):
     decision = rollout_stop(
         wave, {host: outcome for host, outcome in outcomes.items() if outcome}, max_fail_percentage
     )
-    rollout.update(down=down, last_wave=wave)
+    rollout.update(down=down, last_wave=wave, last_failed=decision["failed"])
     if decision["stop"] and not rollout.get("stopped"):
         rollout.update(stopped=True, message=decision["message"], stopped_after=wave)
     return rollout
