@@ -410,7 +410,7 @@ class UpdateTask:
         self.cancelled = False
 
     def at(self, lab_offset: float, callback):
-        real = self.host.clock.real(lab_offset) if self.host.timing else 0.0
+        real = self.host.clock.real(lab_offset) if self.host.timing else lab_offset
         when = time.monotonic() + real
         self.due.append(when)
 
@@ -520,6 +520,8 @@ def _updates_task(host, params, check_mode) -> UpdateTask:
             outage = host.spec["drivers"][update["driver"]]["outage_seconds"]
             if outage is None:
                 outage = timing["driver_outage"] if timing else 2.0
+            if not timing:
+                clock += 1.0  # even without a timing model the adapter resets after the task has started
             task.at(
                 clock, lambda outage=outage: host.outage(host.clock.real(outage) if host.timing else outage)
             )
