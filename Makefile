@@ -13,13 +13,14 @@ export ANSIBLE_HOST_KEY_CHECKING := false
 export ANSIBLE_NOCOLOR := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv collection lint test demo bench lab-start lab-stop changelog clean
+.PHONY: help venv collection lint test demo bench lab-start lab-stop lab-wheel changelog clean
 
 help:
 	@echo "make demo   - set up, start the simulated fleet and run the main job on it"
 	@echo "make test   - set up and run every test (lint, unit, lab, roles, molecule, AWX, faults)"
 	@echo "make bench  - performance benchmarks (tests/perf)"
 	@echo "make lab-start / lab-stop - the simulated demo fleet on its own"
+	@echo "make lab-wheel - the lab as a package (hotpatch-lab) for your own tests"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +53,8 @@ demo: collection
 bench: collection
 	status=0; $(BIN)/python tests/perf/bench_filters.py || status=1; \
 	$(BIN)/python tests/perf/bench_lab.py || status=1; \
-	$(BIN)/python tests/perf/bench_assess.py --profile || status=1; exit $$status
+	$(BIN)/python tests/perf/bench_assess.py --profile || status=1; \
+	$(BIN)/python tests/perf/bench_year.py || status=1; exit $$status
 
 # The simulated fleet on its own: `make lab-start`, then point ansible at build/lab/inventory.yml.
 lab-start: collection
@@ -61,6 +63,12 @@ lab-start: collection
 
 lab-stop: venv
 	$(BIN)/python -m tests.lab stop --state $(BUILD)/lab
+
+# The lab as a package of its own (hotpatch-lab) for users' tests: $(BUILD)/dist/hotpatch_lab-*.whl
+lab-wheel: venv
+	rm -rf $(BUILD)/lab-src && mkdir -p $(BUILD)/dist
+	cp -r tests/lab $(BUILD)/lab-src && find $(BUILD)/lab-src -name __pycache__ -prune -exec rm -rf {} +
+	$(BIN)/python -m pip wheel --quiet --no-deps -w $(BUILD)/dist $(BUILD)/lab-src
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint
