@@ -2,6 +2,7 @@
 repository, copy its molecule scenario template into a directory outside the repository and run `molecule
 test` there against the built collection, as a user whose CI has no Windows would."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -19,27 +20,43 @@ def run(command, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
 
 
+def source_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(SOURCE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
+            digest.update(str(path.relative_to(SOURCE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_wheel(tmp: Path) -> Path:
+    """The wheel of tests/lab, built once per source state and kept under build/lab-wheel."""
+    cache = REPO / "build" / "lab-wheel" / source_digest()
+    found = list(cache.glob("hotpatch_lab-*.whl"))
+    if found:
+        return found[0]
+    source = tmp / "src"
+    shutil.copytree(SOURCE, source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+    dist = tmp / "dist"
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(dist), str(source)]
+    built = run([*command[:5], "--no-build-isolation", *command[5:]], timeout=300)
+    if built.returncode != 0:
+        # this venv's setuptools cannot build wheels by itself: let pip fetch a build backend from the index
+        built = run(command, timeout=600)
+    if built.returncode != 0 and "No matching" in built.stderr:
+        pytest.skip(f"cannot fetch a wheel build backend (no package index?): {built.stderr[-500:]}")
+    assert built.returncode == 0, built.stdout + built.stderr
+    wheels = list(dist.glob("hotpatch_lab-*.whl"))
+    assert len(wheels) == 1
+    cache.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy2(wheels[0], cache / wheels[0].name))
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """site directory with hotpatch_lab installed from its wheel (its dependencies come from this venv)."""
     tmp = tmp_path_factory.mktemp("package")
     assert not str(tmp).startswith(str(REPO))
-    source = tmp / "src"
-    shutil.copytree(SOURCE, source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp / "dist"), str(source)]
-    built = run([*command[:5], "--no-build-isolation", *command[5:]], timeout=300)
-    if built.returncode != 0:
-        # this venv's setuptools cannot build wheels by itself: let pip fetch a build backend from the index
-        built = run(command, timeout=600)
-    if (
-        built.returncode != 0
-        and "bdist_wheel" not in built.stdout + built.stderr
-        and "No matching" in built.stderr
-    ):
-        pytest.skip(f"cannot fetch a wheel build backend (no package index?): {built.stderr[-500:]}")
-    assert built.returncode == 0, built.stdout + built.stderr
-    wheels = list((tmp / "dist").glob("hotpatch_lab-*.whl"))
-    assert len(wheels) == 1
+    wheel = build_wheel(tmp)
     site = tmp / "site"
     done = run(
         [
@@ -51,7 +68,7 @@ def installed(tmp_path_factory) -> Path:
             "--no-index",
             "--target",
             str(site),
-            str(wheels[0]),
+            str(wheel),
         ],
         timeout=300,
     )

@@ -94,21 +94,31 @@ def fleet(start_month: str, scale: float) -> dict:
                 "drivers": [{"title": "VMware, Inc. - Net - 1.9.2.0", "outage_seconds": 20}],
                 "vars": {"hotpatch_availability_group": "sql"},
             },
+            # what the inventory says about each machine is what its owner knows (design: host variables for
+            # what a machine cannot see about itself); nobody knows in advance that a licence will lapse
             "arc25-lic": dict(
-                arc, arc={"hotpatch_license": "enabled"}, vars={"hotpatch_availability_group": "app"}
+                arc,
+                arc={"hotpatch_license": "enabled"},
+                vars={"hotpatch_availability_group": "app", "hotpatch_arc_license": "enabled"},
             ),
             "arc25-lapse": dict(
                 arc,
                 arc={"hotpatch_license": "enabled", "hotpatch_license_expires": "2026-05-01T00:00:00Z"},
-                vars={"hotpatch_availability_group": "app"},
+                vars={"hotpatch_availability_group": "app", "hotpatch_arc_license": "enabled"},
             ),
             "arc25-nolic": dict(
-                arc, arc={"hotpatch_license": "disabled"}, vars={"hotpatch_availability_group": "app"}
+                arc,
+                arc={"hotpatch_license": "disabled"},
+                vars={"hotpatch_availability_group": "app", "hotpatch_arc_license": "disabled"},
             ),
             "hci25": {
                 "os": "2025",
                 "platform": "azure_local",
-                "vars": {"hotpatch_availability_group": "branch"},
+                "vars": {
+                    "hotpatch_availability_group": "branch",
+                    "hotpatch_platform": "azure_local",
+                    "hotpatch_image": AE_IMAGE_2025,
+                },
             },
             "az25-dc": {
                 "os": "2025",
@@ -261,21 +271,66 @@ def run_path(path: str, fleet_data: dict, times: list, work: Path, log) -> dict:
         return {
             "cycles": cycles,
             "restarts": ledger.restarts(),
-            "exposure": ledger.exposure(),
+            "exposure": {
+                host: [dict(item, kind=_kind_of(ledger, host, item["kb"])) for item in items]
+                for host, items in ledger.exposure().items()
+            },
+            "installs": _installs_by_host(ledger),
             "downtime": ledger.downtime(),
             "end": final_now.isoformat(),
             "hosts": sorted(fleet_data["hosts"]),
         }
 
 
+OS_KINDS = ("baseline", "hotpatch", "lcu", "oob", "oob_hotpatch", "preview")
+
+
+def _family(kind: str) -> str:
+    return "os" if kind in OS_KINDS else kind
+
+
 def exposure_days(result: dict, host: str) -> float:
-    days = sum(item["days"] for item in result["exposure"].get(host, []))
+    """Days each security update stays open on the host: from its release to the first install of the same
+    family (the OS's cumulative line, or .NET) released no earlier (cumulative updates fix what came before),
+    or to the end of the year. Every security update the host was offered counts: those installed, and those
+    left behind after a run (read from the lab after each run), also when a later one superseded them."""
+    seen = {}
+    for item in result["exposure"].get(host, []):
+        seen[item["kb"]] = (item["released"], item["kind"])
+    for cycle in result["cycles"]:
+        for update in cycle["left"].get(host, []):
+            if update.get("released"):
+                seen.setdefault(update["kb"], (update["released"], update["kind"]))
+    installs = [
+        (datetime.datetime.fromisoformat(i["time"].replace("Z", "+00:00")), i["released"], _family(i["kind"]))
+        for i in result["installs"].get(host, [])
+        if i["released"]
+    ]
     end = datetime.datetime.fromisoformat(result["end"])
-    for update in result["cycles"][-1]["left"].get(host, []):
-        if update.get("released"):
-            released = datetime.datetime.fromisoformat(update["released"]).replace(tzinfo=datetime.UTC)
-            days += (end - released).total_seconds() / 86400
+    days = 0.0
+    for released, kind in seen.values():
+        start = datetime.datetime.fromisoformat(released).replace(tzinfo=datetime.UTC)
+        fixed = [
+            when
+            for when, rel, family in installs
+            if family == _family(kind) and rel >= released and when >= start
+        ]
+        days += ((min(fixed) if fixed else end) - start).total_seconds() / 86400
     return days
+
+
+def _installs_by_host(ledger) -> dict:
+    found = {}
+    for item in ledger.timed_installs():
+        found.setdefault(item["host"], []).append(item)
+    return found
+
+
+def _kind_of(ledger, host: str, kb: str) -> str:
+    for item in ledger.timed_installs():
+        if item["host"] == host and item["kb"] == kb:
+            return item["kind"]
+    return "os"
 
 
 def unreported(result: dict) -> list:
@@ -340,13 +395,20 @@ def main(argv=None) -> int:
         f"{'floor exposure days (perfect patcher)':<40} "
         + ", ".join(f"{h} {v['exposure_days']:.1f}" for h, v in sorted(ideal.items()))
     )
+    for p in paths:
+        bad = sum(1 for c in results[p]["cycles"] if c["rc"] != 0)
+        print(f"{p}: {bad} of {len(times)} runs exited non-zero")
     print()
-    print("rollout length per cycle (lab hours, first to last host event of the run):")
+    print(
+        "rollout length per cycle (lab hours from the first to the last host event of the run; the lab clock "
+        f"runs {1 / args.scale:g} times faster than real time, so Ansible's own seconds count as much):"
+    )
     for index, (month, _moment) in enumerate(times):
-        print(
-            f"  {month}: "
-            + "  ".join(f"{p} {results[p]['cycles'][index]['span_hours']:.2f} h" for p in paths)
-        )
+        cells = []
+        for p in paths:
+            cycle = results[p]["cycles"][index]
+            cells.append(f"{p} {cycle['span_hours']:.2f} h ({cycle['wall']:.0f} s real)")
+        print(f"  {month}: " + "  ".join(cells))
     ok = True
     if "collection" in results:
         result = results["collection"]
