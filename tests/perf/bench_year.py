@@ -148,18 +148,21 @@ def cycle_times(start_month: str, cycles: int, days_after: int = 2) -> list:
 
 # ---------------------------------------------------------------------------------------------------- floor
 def floor(fleet_data: dict, times: list) -> dict:
-    """{host: {restarts, exposure_days}} of a perfect patcher, from the lab's own model (no WinRM)."""
+    """{host: {restarts, exposure_days, update_days}} of a perfect patcher, from the lab's own model (no
+    WinRM): every cycle it installs each Critical/Security/Update Rollups update offered, restarting only when
+    Windows needs it."""
     from tests.lab.fleet import load_fleet
     from tests.lab.windows import LabClock, SimHost
 
     loaded = load_fleet(fleet_data)
     clock = LabClock(loaded["date"], time.time(), scale=1e9)  # frozen: only advance_to moves it
     hosts = {name: SimHost(spec, clock, lambda *a, **k: None) for name, spec in loaded["hosts"].items()}
-    result = {name: {"restarts": 0, "exposure_days": 0.0} for name in hosts}
+    result = {name: {"restarts": 0, "exposure_days": 0.0, "update_days": 0.0} for name in hosts}
     for _month, moment in times:
         clock.advance_to(moment)
         for name, host in hosts.items():
             restart = False
+            spans = []
             for _round in range(3):  # what a restart makes applicable is installed in the same cycle
                 offered = [u for u in host.offered_updates() if u["classification"] in REQUIRED]
                 if not offered:
@@ -170,11 +173,13 @@ def floor(fleet_data: dict, times: list) -> dict:
                         released = datetime.datetime.fromisoformat(update["released"]).replace(
                             tzinfo=datetime.UTC
                         )
-                        result[name]["exposure_days"] += (moment - released).total_seconds() / 86400
+                        spans.append((moment - released).total_seconds() / 86400)
                 if host.wu_reboot_required():
                     host.go_down()
                     host.come_up()
             result[name]["restarts"] += int(restart)
+            result[name]["update_days"] += sum(spans)
+            result[name]["exposure_days"] += max(spans, default=0.0)
     return result
 
 
@@ -289,11 +294,10 @@ def _family(kind: str) -> str:
     return "os" if kind in OS_KINDS else kind
 
 
-def exposure_days(result: dict, host: str) -> float:
-    """Days each security update stays open on the host: from its release to the first install of the same
-    family (the OS's cumulative line, or .NET) released no earlier (cumulative updates fix what came before),
-    or to the end of the year. Every security update the host was offered counts: those installed, and those
-    left behind after a run (read from the lab after each run), also when a later one superseded them."""
+def exposure_intervals(result: dict, host: str) -> list:
+    """[(start, end)] for each security update the host was offered (installed, or left behind after a run
+    and read from the lab): from its release to the first install of the same family (the OS's cumulative
+    line, or .NET) released no earlier (cumulative updates fix what came before), or to the year's end."""
     seen = {}
     for item in result["exposure"].get(host, []):
         seen[item["kb"]] = (item["released"], item["kind"])
@@ -307,7 +311,7 @@ def exposure_days(result: dict, host: str) -> float:
         if i["released"]
     ]
     end = datetime.datetime.fromisoformat(result["end"])
-    days = 0.0
+    intervals = []
     for released, kind in seen.values():
         start = datetime.datetime.fromisoformat(released).replace(tzinfo=datetime.UTC)
         fixed = [
@@ -315,8 +319,25 @@ def exposure_days(result: dict, host: str) -> float:
             for when, rel, family in installs
             if family == _family(kind) and rel >= released and when >= start
         ]
-        days += ((min(fixed) if fixed else end) - start).total_seconds() / 86400
-    return days
+        intervals.append((start, min(fixed) if fixed else end))
+    return intervals
+
+
+def exposure(result: dict, host: str) -> tuple:
+    """(days with at least one security update open, update-days: the sum over updates)."""
+    intervals = sorted(exposure_intervals(result, host))
+    update_days = sum((end - start).total_seconds() for start, end in intervals) / 86400
+    union, current = 0.0, None
+    for start, end in intervals:
+        if current and start <= current[1]:
+            current = (current[0], max(current[1], end))
+            continue
+        if current:
+            union += (current[1] - current[0]).total_seconds()
+        current = (start, end)
+    if current:
+        union += (current[1] - current[0]).total_seconds()
+    return union / 86400, update_days
 
 
 def _installs_by_host(ledger) -> dict:
@@ -357,6 +378,7 @@ def main(argv=None) -> int:
     parser.add_argument("--days-after", type=int, default=2, help="days after Patch Tuesday of each run")
     parser.add_argument("--only", choices=("collection", "today"))
     parser.add_argument("--workdir", default=str(REPO / "build" / "perf-year"))
+    parser.add_argument("--from-results", help="print the figures of a saved results.json (no runs)")
     args = parser.parse_args(argv)
     collections = collections_path()
     if not (collections / "ansible_collections" / "hotpatch" / "windows").is_dir():
@@ -372,29 +394,39 @@ def main(argv=None) -> int:
         f"year: {args.cycles} cycles from {args.start}, {len(fleet_data['hosts'])} hosts, scale {args.scale}"
     )
     paths = [args.only] if args.only else ["collection", "today"]
-    with concurrent.futures.ThreadPoolExecutor(len(paths)) as pool:
-        futures = {p: pool.submit(run_path, p, fleet_data, times, work, print) for p in paths}
-        results = {p: f.result() for p, f in futures.items()}
+    if args.from_results:
+        saved = json.loads(Path(args.from_results).read_text())
+        results = saved["results"]
+        paths = [p for p in ("collection", "today") if p in results]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(len(paths)) as pool:
+            futures = {p: pool.submit(run_path, p, fleet_data, times, work, print) for p in paths}
+            results = {p: f.result() for p, f in futures.items()}
+        (work / "results.json").write_text(
+            json.dumps({"results": results}, indent=2, default=str)
+        )  # early copy
     ideal = floor(fleet_data, times)
     enrolled = [h for h, s in fleet_data["hosts"].items() if _enrolled(s)]
     print()
-    header = f"{'host':<12} {'floor':>5} " + " ".join(
-        f"{p + ' restarts':>20} {p + ' exposure d':>22} {p + ' failed runs':>23}" for p in paths
+    print("per host and year: restarts / days exposed (at least one security update open) / update-days (sum")
+    print("over updates) / failed runs; floor: what a perfect patcher gets on the lab's own model")
+    print(f"{'':<12} {'floor':^17} " + " ".join(f"{p:^24}" for p in paths))
+    print(
+        f"{'host':<12} {'rst':>3} {'exp d':>6} {'upd d':>6} "
+        + " ".join(f"{'rst':>3} {'exp d':>6} {'upd d':>7} {'fail':>4}" for _ in paths)
     )
-    print(header)
     for host in sorted(fleet_data["hosts"]):
-        cells = [f"{host:<12}", f"{ideal[host]['restarts']:>5}"]
+        best = ideal[host]
+        cells = [
+            f"{host:<12}",
+            f"{best['restarts']:>3} {best['exposure_days']:6.1f} {best['update_days']:6.1f}",
+        ]
         for p in paths:
             result = results[p]
             failed = sum(1 for c in result["cycles"] if host in c["failed"])
-            cells.append(
-                f"{result['restarts'].get(host, 0):>20} {exposure_days(result, host):>22.1f} {failed:>23}"
-            )
+            days, update_days = exposure(result, host)
+            cells.append(f"{result['restarts'].get(host, 0):>3} {days:6.1f} {update_days:7.1f} {failed:>4}")
         print(" ".join(cells))
-    print(
-        f"{'floor exposure days (perfect patcher)':<40} "
-        + ", ".join(f"{h} {v['exposure_days']:.1f}" for h, v in sorted(ideal.items()))
-    )
     for p in paths:
         bad = sum(1 for c in results[p]["cycles"] if c["rc"] != 0)
         print(f"{p}: {bad} of {len(times)} runs exited non-zero")
@@ -440,9 +472,20 @@ def main(argv=None) -> int:
                 not worse,
                 f"not fewer (collection, today): {worse}" if worse else f"{len(enrolled)} enrolled hosts",
             )
-    (work / "results.json").write_text(
-        json.dumps({"results": results, "floor": ideal}, indent=2, default=str)
-    )
+    if "collection" in results and "today" in results:
+        longer = {}
+        for host in sorted(fleet_data["hosts"]):
+            ours, theirs = exposure(results["collection"], host)[0], exposure(results["today"], host)[0]
+            if ours > theirs + 0.5:
+                longer[host] = (round(ours, 1), round(theirs, 1))
+        print(
+            f"INFO  days exposed: {len(longer)} host(s) longer exposed with the collection than today's path"
+            + (f" (collection, today): {longer}" if longer else "")
+        )
+    if not args.from_results:
+        (work / "results.json").write_text(
+            json.dumps({"results": results, "floor": ideal}, indent=2, default=str)
+        )
     print(f"load average now {load_average()}; details in {work}")
     return 0 if ok else 1
 
