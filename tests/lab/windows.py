@@ -362,6 +362,7 @@ class SimHost:
             "row": row,
             "released": row["date"].isoformat(),
             "is_uninstallable": False,
+            "simulated": row["simulated"],
         }
 
     def _noise_offers(self, now, arch) -> list:
@@ -575,6 +576,7 @@ class SimHost:
             kind=kind,
             classification=update.get("classification"),
             released=update.get("released"),
+            simulated=True if update.get("simulated") else None,
         )
         return needs_restart
 
@@ -785,7 +787,7 @@ class SimHost:
                 {
                     k: v
                     for k, v in u.items()
-                    if k in ("kb", "title", "classification", "kind", "reboot", "released")
+                    if k in ("kb", "title", "classification", "kind", "reboot", "released", "simulated")
                 }
                 for u in self.offered_updates()
             ],
