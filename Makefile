@@ -36,7 +36,7 @@ define timed
 endef
 
 .PHONY: help venv collection chromium lint sanity sanity-run core-venvs test test-fast demo bench lab-start \
-	lab-stop shell changelog clean
+	lab-stop lab-wheel shell changelog clean
 
 help:
 	@echo "make demo      - set up (small venv), start the simulated fleet and run the main job on it"
@@ -46,6 +46,7 @@ help:
 	@echo "make sanity    - ansible-test sanity of the tarball on ansible-core $(CORE_OLDEST) and $(CORE_NEWEST)"
 	@echo "make bench     - performance benchmarks (tests/perf)"
 	@echo "make lab-start / lab-stop - the simulated demo fleet on its own; make shell - a shell to use it"
+	@echo "make lab-wheel - the lab as a package (hotpatch-lab) for your own tests"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -139,7 +140,8 @@ demo: $(DEMO_VENV)/.installed
 bench: collection
 	status=0; $(BIN)/python tests/perf/bench_filters.py || status=1; \
 	$(BIN)/python tests/perf/bench_lab.py || status=1; \
-	$(BIN)/python tests/perf/bench_assess.py --profile || status=1; exit $$status
+	$(BIN)/python tests/perf/bench_assess.py --profile || status=1; \
+	$(BIN)/python tests/perf/bench_year.py || status=1; exit $$status
 
 # The simulated fleet on its own: `make lab-start`, then `source build/lab/env.sh` (or `make shell`) and
 # point ansible at build/lab/inventory.yml.
@@ -159,6 +161,12 @@ shell: collection
 
 lab-stop: venv
 	$(BIN)/python -m tests.lab stop --state $(BUILD)/lab
+
+# The lab as a package of its own (hotpatch-lab) for users' tests: $(BUILD)/dist/hotpatch_lab-*.whl
+lab-wheel: venv
+	rm -rf $(BUILD)/lab-src && mkdir -p $(BUILD)/dist
+	cp -r tests/lab $(BUILD)/lab-src && find $(BUILD)/lab-src -name __pycache__ -prune -exec rm -rf {} +
+	$(BIN)/python -m pip wheel --quiet --no-deps -w $(BUILD)/dist $(BUILD)/lab-src
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint

@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from . import modules
+from . import modules, packages
 from .windows import filetime
 
 ENCODED = re.compile(
@@ -26,6 +26,7 @@ class Outcome:
     what: str = "command"  # for the ledger
     restart_in: float | None = None  # a restart begins this many seconds after the command ends
     extra: dict = field(default_factory=dict)
+    produce: object = None  # called when the answer is due: returns the Outcome to deliver
 
 
 def decode_command(command: str, arguments: list) -> str:
@@ -53,6 +54,12 @@ def run(host, script: str, stdin: bytes) -> Outcome:
     stdin_text = stdin.decode("utf-8", errors="replace")
     if is_probe(script) or is_probe(stdin_text):
         return probe(host)
+    outcome = _run_script(host, script)
+    outcome.delay += modules.powershell_start(host)
+    return outcome
+
+
+def _run_script(host, script: str) -> Outcome:
     if "LastBootUpTime" in script:
         return Outcome(stdout=f"{filetime(host.last_boot)}\r\n", what="boot_time")
     restart = SHUTDOWN_RESTART.search(script)
@@ -66,18 +73,33 @@ def run(host, script: str, stdin: bytes) -> Outcome:
         )
     if "AutoLogonChecked" in script:
         return logon_test(host, script)
-    return simple_command(host, script)
+    return interpret(host, script)
+
+
+# Seconds the probe itself waits: its Instance Metadata request times out after 2 s, a CIM query after 15 s
+# (plugins/plugin_utils/hotpatch_probe.ps1). Without a timing model a WMI timeout costs a tenth of that.
+IMDS_TIMEOUT, WMI_TIMEOUT, PROBE_WORK = 2.0, 15.0, 2.0
 
 
 def probe(host) -> Outcome:
-    delay = 2.0 if host.faults.get("imds_timeout") else 0.0
+    imds = host.imds_answer()
+    wmi = host.wmi_answer()
+    lab_seconds = (PROBE_WORK if host.timing else 0.0) + (IMDS_TIMEOUT if imds == "timeout" else 0.0)
+    if wmi == "timeout":
+        lab_seconds += WMI_TIMEOUT if host.timing else WMI_TIMEOUT / 10
+    delay = host.clock.real(lab_seconds) if host.timing else lab_seconds
+    delay += modules.powershell_start(host)
+    extra = {"imds": imds} if imds not in ("ok", "absent") else {}
+    if wmi != "ok":
+        extra["wmi"] = wmi
     if host.faults.get("probe_garbage"):
         return Outcome(
             stdout="Get-CimInstance : Access denied \r\n\x00\x1b[31m{{{ not json\r\n",
             delay=delay,
             what="probe",
         )
-    return Outcome(stdout=json.dumps(host.probe_facts()) + "\r\n", delay=delay, what="probe")
+    facts = host.probe_facts(imds=imds, wmi=wmi)
+    return Outcome(stdout=json.dumps(facts) + "\r\n", delay=delay, what="probe", extra=extra)
 
 
 def shutdown(host, script: str, seconds: int) -> Outcome:
@@ -107,10 +129,16 @@ def logon_test(host, script: str) -> Outcome:
     return Outcome(stdout=out, what="logon_test")
 
 
-def simple_command(host, script: str) -> Outcome:
-    """A few harmless commands people type; anything else fails naming the command."""
+def interpret(host, script: str) -> Outcome:
+    """A command line as cmd.exe or PowerShell would run it: servicing commands (dism, wusa,
+    Get-WindowsPackage, Remove-WindowsPackage, Get-HotFix) and a few harmless ones; anything else fails
+    naming the command."""
     body = re.sub(r"(?is)If \(-not \$\?\).*$", "", script).strip().rstrip(";").strip()
     body = re.sub(r"(?i)^Set-StrictMode -Version Latest\s*", "", body).strip()
+    body = re.sub(r"^&\s*", "", body)
+    servicing = packages.answer(host, body)
+    if servicing is not None:
+        return servicing
     lowered = body.lower()
     if lowered in ("hostname", "hostname.exe", "$env:computername", "[environment]::machinename"):
         return Outcome(stdout=host.name.upper()[:15] + "\r\n", what="hostname")

@@ -1,8 +1,10 @@
 """Start and stop a lab (the server runs in its own process) and the `Lab` context manager for tests."""
 
+import datetime
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -10,10 +12,13 @@ from pathlib import Path
 
 import yaml
 
-from .fleet import FleetError, load_fleet
+from .fleet import FleetError, load_fleet, parse_time
 from .ledger import Ledger
 
-REPO = Path(__file__).resolve().parent.parent.parent
+PACKAGE = __package__  # tests.lab in this repository, hotpatch_lab when installed as a package
+# the directory from which `python -m PACKAGE` imports the lab
+IMPORT_ROOT = Path(__file__).resolve().parents[len(PACKAGE.split("."))]
+REPO = IMPORT_ROOT
 START_TIMEOUT = 60
 
 
@@ -44,7 +49,7 @@ def start(fleet, state_dir, https: bool = False, password=None, watch_pid=None) 
     command = [
         sys.executable,
         "-m",
-        "tests.lab",
+        PACKAGE,
         "serve",
         "--fleet",
         str(fleet_path),
@@ -58,12 +63,12 @@ def start(fleet, state_dir, https: bool = False, password=None, watch_pid=None) 
     if watch_pid:
         command += ["--watch-pid", str(watch_pid)]
     env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(IMPORT_ROOT), os.environ.get("PYTHONPATH")]))
     )
     log = (state_dir / "lab.log").open("a")
     process = subprocess.Popen(
         command,
-        cwd=REPO,
+        cwd=state_dir,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -124,6 +129,49 @@ def stop(state_dir) -> bool:
     return True
 
 
+def control_request(state_dir, request: dict, timeout: float = 30.0) -> dict:
+    """Sends one request to the running lab of `state_dir` over its loopback control channel."""
+    try:
+        info = json.loads((Path(state_dir) / "lab.json").read_text())
+    except (OSError, ValueError):
+        raise LabError(f"no lab is running in {state_dir}") from None
+    try:
+        with socket.create_connection(("127.0.0.1", info["control_port"]), timeout=timeout) as sock:
+            sock.sendall((json.dumps(request) + "\n").encode())
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as exc:
+        raise LabError(f"the lab in {state_dir} does not answer: {exc}") from None
+    answer = json.loads(data or b"{}")
+    if "error" in answer:
+        raise LabError(answer["error"])
+    return answer
+
+
+def advance(state_dir, to=None, patch_tuesday: bool = False, after=datetime.timedelta()) -> datetime.datetime:
+    """Moves the lab clock forward: to `to` (a datetime or ISO 8601 text), or to the next Patch Tuesday
+    (00:00 UTC of the second Tuesday, when the lab's release cycle opens) plus `after`. Returns the new
+    time."""
+    from .catalog import next_patch_tuesday
+
+    if (to is None) == (not patch_tuesday):
+        raise LabError("advance: give either a time or patch_tuesday=True")
+    if patch_tuesday:
+        now = parse_time(control_request(state_dir, {"op": "now"})["now"], "lab now")
+        day = next_patch_tuesday(now)
+        target = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC) + after
+    else:
+        target = parse_time(to, "advance to") if not isinstance(to, datetime.datetime) else to
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=datetime.UTC)
+    answer = control_request(state_dir, {"op": "advance", "to": target.isoformat()})
+    return parse_time(answer["now"], "lab now")
+
+
 class Lab:
     """`with Lab(fleet, state_dir) as lab:` runs a fleet for the block; `fleet` is a path or a dict."""
 
@@ -152,5 +200,20 @@ class Lab:
     def ledger(self) -> Ledger:
         return Ledger(self.state_dir)
 
+    def now(self) -> datetime.datetime:
+        """The lab clock."""
+        return parse_time(control_request(self.state_dir, {"op": "now"})["now"], "lab now")
 
-__all__ = ["FleetError", "Lab", "LabError", "start", "stop"]
+    def advance(self, to=None, patch_tuesday: bool = False, after=datetime.timedelta()) -> datetime.datetime:
+        """`lab.advance("2026-03-12T02:00:00Z")`, `lab.advance(patch_tuesday=True, after=timedelta(days=2))`:
+        moves the lab clock forward (never back); each host's offers follow. Restarts under way keep their
+        own boot time. Returns the new lab time."""
+        return advance(self.state_dir, to, patch_tuesday, after)
+
+    def state(self, *hosts) -> dict:
+        """{host: what the lab knows about it}: build, line, eligibility, installed KBs, pending restarts and
+        what Windows Update offers it now (the lab's own view, not read over WinRM)."""
+        return control_request(self.state_dir, {"op": "state", "hosts": list(hosts) or None})["hosts"]
+
+
+__all__ = ["FleetError", "Lab", "LabError", "advance", "control_request", "start", "stop"]

@@ -8,7 +8,7 @@ import yaml
 
 from . import catalog
 
-FLEET_KEYS = {"date", "hosts", "https", "credentials", "boot_seconds"}
+FLEET_KEYS = {"date", "hosts", "https", "credentials", "boot_seconds", "windows_update", "timing"}
 HOST_KEYS = {
     "os",
     "platform",
@@ -30,6 +30,12 @@ HOST_KEYS = {
     "boot_seconds",
     "faults",
     "last_boot",
+    "security_agent",
+    "pending_rename",
+    "lose_enrolment_after",
+    "drivers",
+    "dotnet",
+    "hotpatch_title",
 }
 PLATFORMS = ("azure", "azure_local", "arc", "on_premises")
 REBOOT_REASONS = ("cbs", "windows_update", "file_rename", "computer_rename")
@@ -42,9 +48,14 @@ SIMPLE_FAULTS = {
     "probe_garbage",
     "imds_timeout",
     "http_500",
+    "imds_timeout_once",
+    "imds_throttled_once",
+    "wmi_timeout",
+    "wmi_timeout_once",
 }
+# Azure matches publisher, offer and SKU without regard to case (an image reference keeps its typed case)
 SUPPORTED_IMAGES = {
-    ("MicrosoftWindowsServer", "WindowsServer", sku)
+    ("microsoftwindowsserver", "windowsserver", sku.lower())
     for sku in (
         "2022-Datacenter-Azure-Edition-Core",
         "2022-Datacenter-Azure-Edition-Core-smalldisk",
@@ -106,12 +117,23 @@ def load_fleet(fleet) -> dict:
     creds = data.get("credentials") or {}
     if not isinstance(creds, dict) or set(creds) - {"user", "password"}:
         raise FleetError("fleet: 'credentials' must be a mapping with 'user' and/or 'password'")
-    default_boot = data.get("boot_seconds", 3)
+    timing = parse_timing(data.get("timing"))
+    default_boot = data.get("boot_seconds")
+    if default_boot is None:
+        default_boot = 3 if timing is None else timing["boot"] * timing["scale"]
+    windows_update = parse_windows_update(data.get("windows_update"))
+    try:
+        table = catalog.Catalog(windows_update["releases"] if windows_update else None)
+        table.known_rows("2025")  # validates the fleet's release rows now
+    except ValueError as exc:
+        raise FleetError(f"fleet: {exc}") from None
     normalised = {}
     for name, spec in hosts.items():
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", str(name)):
             raise FleetError(f"host {name!r}: invalid host name")
-        normalised[str(name)] = normalise_host(str(name), spec or {}, date, default_boot)
+        host = normalise_host(str(name), spec or {}, date, default_boot, table, windows_update)
+        host["timing"] = timing
+        normalised[str(name)] = host
     return {
         "date": date,
         "https": bool(data.get("https", False)),
@@ -120,6 +142,105 @@ def load_fleet(fleet) -> dict:
             "password": str(creds.get("password", DEFAULT_PASSWORD)),
         },
         "hosts": normalised,
+        "windows_update": windows_update,
+        "timing": timing,
+        "catalog": table,
+    }
+
+
+# The timing model (lab seconds). Each default is a public figure where one was found, else an assumption
+# (docs/lab.md, "Time", lists which is which). `scale` is real seconds per lab second: 0.01 runs the lab a
+# hundred times faster than a real fleet.
+TIMING_DEFAULTS = {
+    "scale": 1.0,
+    "powershell": 1.0,  # starting powershell.exe for one command over WinRM
+    "search": 60.0,  # a Windows Update search (IUpdateSearcher.Search 'IsInstalled = 0')
+    "download": {"hotpatch": 60.0, "lcu": 300.0, "dotnet": 60.0, "definitions": 10.0, "other": 30.0},
+    "install": {"hotpatch": 120.0, "lcu": 900.0, "dotnet": 300.0, "definitions": 20.0, "other": 60.0},
+    "shutdown": 60.0,  # from the restart order to the host dropping off the network
+    "boot": 180.0,  # from power-on to WinRM answering again
+    "driver_outage": 30.0,  # the network adapter resets while a driver installs
+}
+
+
+def parse_timing(raw):
+    """None (no `timing` block: commands answer at once, as in the first lab version) or the model."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise FleetError("fleet: timing must be a mapping (e.g. {scale: 0.01})")
+    unknown = set(raw) - set(TIMING_DEFAULTS)
+    if unknown:
+        raise FleetError(f"fleet: timing: unknown keys {sorted(unknown)}; allowed: {sorted(TIMING_DEFAULTS)}")
+    timing = {}
+    for key, default in TIMING_DEFAULTS.items():
+        value = raw.get(key, default)
+        if isinstance(default, dict):
+            if not isinstance(value, dict) or set(value) - set(default):
+                raise FleetError(f"fleet: timing.{key} must be a mapping of {sorted(default)} to seconds")
+            merged = dict(default)
+            for kind, seconds in value.items():
+                merged[kind] = _seconds(seconds, f"timing.{key}.{kind}")
+            timing[key] = merged
+        else:
+            timing[key] = _seconds(value, f"timing.{key}")
+    if timing["scale"] <= 0:
+        raise FleetError("fleet: timing.scale must be above 0 (real seconds per lab second)")
+    return timing
+
+
+def _seconds(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise FleetError(f"fleet: {where} must be a number of seconds >= 0, got {value!r}")
+    return float(value)
+
+
+WINDOWS_UPDATE_KEYS = {"defender", "defender_every_hours", "msrt", "dotnet", "preview", "titles", "releases"}
+
+
+def parse_windows_update(raw):
+    """None (no `windows_update` block: the first lab version's offers) or the realistic model's settings."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise FleetError("fleet: windows_update must be a mapping (an empty one {} turns the model on)")
+    unknown = set(raw) - WINDOWS_UPDATE_KEYS
+    if unknown:
+        raise FleetError(
+            f"fleet: windows_update: unknown keys {sorted(unknown)}; allowed: {sorted(WINDOWS_UPDATE_KEYS)}"
+        )
+    dotnet = raw.get("dotnet", True)
+    if dotnet is True:
+        dotnet = {"months": [1, 4, 7, 10]}
+    elif dotnet is False:
+        dotnet = {"months": []}
+    if not isinstance(dotnet, dict) or set(dotnet) - {"months", "extra"}:
+        raise FleetError(
+            "fleet: windows_update.dotnet must be true, false or {months: [1, 4, 7, 10], extra: [...]}"
+        )
+    months = dotnet.get("months", [1, 4, 7, 10])
+    extra = dotnet.get("extra", [])
+    if not all(isinstance(m, int) and 1 <= m <= 12 for m in months) or not all(
+        re.fullmatch(r"\d{4}-\d{2}", str(m)) for m in extra
+    ):
+        raise FleetError("fleet: windows_update.dotnet.months are month numbers, extra are 'YYYY-MM' months")
+    titles = raw.get("titles", "realistic")
+    if titles not in ("realistic", "catalog"):
+        raise FleetError(f"fleet: windows_update.titles {titles!r} is not realistic or catalog")
+    releases = raw.get("releases") or []
+    if not isinstance(releases, list) or not all(isinstance(r, dict) for r in releases):
+        raise FleetError("fleet: windows_update.releases must be a list of release rows")
+    every = raw.get("defender_every_hours", 24)
+    if isinstance(every, bool) or not isinstance(every, int | float) or every <= 0:
+        raise FleetError("fleet: windows_update.defender_every_hours must be a number of hours above 0")
+    return {
+        "defender": bool(raw.get("defender", True)),
+        "defender_every_hours": float(every),
+        "msrt": bool(raw.get("msrt", True)),
+        "dotnet": {"months": sorted(set(months)), "extra": sorted({str(m) for m in extra})},
+        "preview": bool(raw.get("preview", True)),
+        "titles": titles,
+        "releases": releases,
     }
 
 
@@ -151,8 +272,8 @@ def _parse_faults(name: str, faults) -> dict:
 
 
 def default_edition(os_name, platform, image, installation_type) -> str:
-    sku = (image or {}).get("sku", "")
-    if platform in ("azure", "azure_local") and "Azure-Edition" in sku:
+    sku = (image or {}).get("sku", "").lower()
+    if platform in ("azure", "azure_local") and "azure-edition" in sku:
         return "ServerTurbineCor" if installation_type == "Server Core" else "ServerTurbine"
     return "ServerDatacenter"
 
@@ -166,8 +287,8 @@ def hotpatch_capable(host: dict) -> bool:
     edition = host["edition_id"]
     if host["platform"] in ("azure", "azure_local"):
         image = host["image"] or {}
-        key = (image.get("publisher"), image.get("offer"), image.get("sku"))
-        if key not in SUPPORTED_IMAGES or not image.get("sku", "").startswith(host["os"]):
+        key = tuple(str(image.get(part, "")).lower() for part in ("publisher", "offer", "sku"))
+        if key not in SUPPORTED_IMAGES or not key[2].startswith(host["os"]):
             return False
         if host["platform"] == "azure" and host["vmss_orchestration"] == "Uniform":
             return False
@@ -184,7 +305,9 @@ def hotpatch_capable(host: dict) -> bool:
     return False
 
 
-def normalise_host(name: str, spec: dict, date: datetime.datetime, default_boot) -> dict:
+def normalise_host(
+    name: str, spec: dict, date: datetime.datetime, default_boot, table=None, windows_update=None
+) -> dict:
     if not isinstance(spec, dict):
         raise FleetError(f"host {name}: must be a mapping")
     unknown = set(spec) - HOST_KEYS
@@ -214,7 +337,7 @@ def normalise_host(name: str, spec: dict, date: datetime.datetime, default_boot)
             )
         image = {k: str(v) for k, v in image.items()}
     host["image"] = image
-    default_install = "Server Core" if "Core" in (image or {}).get("sku", "Core") else "Server"
+    default_install = "Server Core" if "core" in (image or {}).get("sku", "Core").lower() else "Server"
     host["installation_type"] = _choice(
         name, spec, "installation_type", ("Server", "Server Core"), default_install
     )
@@ -228,9 +351,12 @@ def normalise_host(name: str, spec: dict, date: datetime.datetime, default_boot)
     host["vmss_orchestration"] = _choice(
         name, spec, "vmss_orchestration", ("Uniform", "Flexible", None), None
     )
+    table = table or catalog.default_catalog()
     arc = spec.get("arc") or {}
-    if not isinstance(arc, dict) or set(arc) - {"agent", "hotpatch_license"}:
-        raise FleetError(f"host {name}: arc must be a mapping with agent and hotpatch_license")
+    if not isinstance(arc, dict) or set(arc) - {"agent", "hotpatch_license", "hotpatch_license_expires"}:
+        raise FleetError(
+            f"host {name}: arc must be a mapping with agent, hotpatch_license and hotpatch_license_expires"
+        )
     default_agent = "running" if host["platform"] in ("arc", "azure_local") else "absent"
     host["arc"] = {
         "agent": _choice(
@@ -246,6 +372,11 @@ def normalise_host(name: str, spec: dict, date: datetime.datetime, default_boot)
             "arc.hotpatch_license",
             ("enabled", "disabled"),
             "disabled",
+        ),
+        "hotpatch_license_expires": (
+            parse_time(arc["hotpatch_license_expires"], f"host {name}: arc.hotpatch_license_expires")
+            if arc.get("hotpatch_license_expires")
+            else None
         ),
     }
     host["timezone"] = str(spec.get("timezone", "UTC"))
@@ -263,9 +394,33 @@ def normalise_host(name: str, spec: dict, date: datetime.datetime, default_boot)
         raise FleetError(f"host {name}: hotfixes must be a list of KB ids like KB5073379")
     host["hotfixes"] = [str(kb) for kb in hotfixes]
     host["updates"] = _parse_updates(name, spec.get("updates") or [])
+    host["windows_update"] = windows_update
+    host["catalog"] = table
+    host["security_agent"] = bool(spec.get("security_agent", False))
+    rename = spec.get("pending_rename")
+    if rename is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,15}", str(rename)):
+        raise FleetError(
+            f"host {name}: pending_rename must be a computer name (letters, digits, -; 15 at most)"
+        )
+    host["pending_rename"] = str(rename).upper() if rename else None
+    if host["pending_rename"] and "computer_rename" not in host["reboot_pending"]:
+        host["reboot_pending"] = sorted({*host["reboot_pending"], "computer_rename"})
+    lose = spec.get("lose_enrolment_after") or []
+    if isinstance(lose, str):
+        lose = [lose]
+    if not isinstance(lose, list) or not all(re.fullmatch(r"KB\d+", str(kb)) for kb in lose):
+        raise FleetError(f"host {name}: lose_enrolment_after must be a KB id or a list of them")
+    host["lose_enrolment_after"] = [str(kb).upper() for kb in lose]
+    host["drivers"] = _parse_drivers(name, spec.get("drivers") or [])
+    host["dotnet"] = bool(spec.get("dotnet", True))
+    form = spec.get("hotpatch_title")
+    if form is not None and form not in ("msrc", "simplified", "hotpatch"):
+        raise FleetError(f"host {name}: hotpatch_title {form!r} is not one of msrc, simplified, hotpatch")
+    host["hotpatch_title"] = form
     # the build: given, or the release before the date's cycle on the line this host would be on
     major = catalog.MAJOR[host["os"]]
-    if "build" in spec:
+    latest = spec.get("build") == "latest"
+    if "build" in spec and not latest:
         if isinstance(spec["build"], float):
             raise FleetError(f"host {name}: build {spec['build']!r} must be quoted, e.g. '{major}.32230'")
         match = re.fullmatch(r"(\d+)\.(\d+)", str(spec["build"]))
@@ -281,8 +436,18 @@ def normalise_host(name: str, spec: dict, date: datetime.datetime, default_boot)
     if not isinstance(enrolled, bool):
         raise FleetError(f"host {name}: hotpatch_enrolled must be true or false")
     host["hotpatch_enrolled"] = enrolled
-    if "build" not in spec:
-        previous = catalog.release(host["os"], catalog.add_months(catalog.cycle_month(date), -1))
+    if latest:
+        # already has what Windows Update offers it now: the date's cycle, on the line this host is on
+        month = catalog.cycle_month(date)
+        kind = table.month_type(host["os"], month)
+        if kind == "hotpatch" and not (capable and enrolled):
+            kind = "lcu"
+        row = table.monthly(host["os"], month, kind)
+        host["ubr"] = row["build"]
+        if row["kb"] not in host["hotfixes"]:
+            host["hotfixes"].append(row["kb"])
+    elif "build" not in spec:
+        previous = table.release(host["os"], catalog.add_months(catalog.cycle_month(date), -1))
         on_line = capable and enrolled and previous["hotpatch"] is not None
         host["ubr"] = previous["hotpatch"]["ubr"] if on_line else previous["lcu"]["ubr"]
     if "last_boot" in spec:
@@ -290,6 +455,41 @@ def normalise_host(name: str, spec: dict, date: datetime.datetime, default_boot)
     else:
         host["last_boot"] = date - datetime.timedelta(days=3, minutes=len(name))
     return host
+
+
+def _parse_drivers(name: str, drivers) -> list:
+    """Driver updates Windows Update offers this host (classification Drivers)."""
+    if not isinstance(drivers, list):
+        raise FleetError(f"host {name}: drivers must be a list")
+    parsed = []
+    for index, item in enumerate(drivers):
+        if not isinstance(item, dict) or not item.get("title"):
+            raise FleetError(
+                f"host {name}: drivers[{index}] needs a title, e.g. 'VMware, Inc. - Net - 1.9.2.0'"
+            )
+        unknown = set(item) - {"title", "kb", "reboot", "outage_seconds", "released"}
+        if unknown:
+            raise FleetError(f"host {name}: drivers[{index}]: unknown keys {sorted(unknown)}")
+        kb = str(item.get("kb", ""))
+        if kb and not re.fullmatch(r"KB\d+", kb):
+            raise FleetError(f"host {name}: drivers[{index}]: kb {kb!r} must look like KB5000000")
+        outage = item.get("outage_seconds")
+        if outage is not None and (
+            isinstance(outage, bool) or not isinstance(outage, int | float) or outage < 0
+        ):
+            raise FleetError(f"host {name}: drivers[{index}]: outage_seconds must be a number >= 0")
+        parsed.append(
+            {
+                "title": str(item["title"]),
+                "kb": kb,
+                "reboot": bool(item.get("reboot", False)),
+                "outage_seconds": None if outage is None else float(outage),
+                "released": parse_time(item["released"], f"host {name}: drivers[{index}].released")
+                if item.get("released")
+                else None,
+            }
+        )
+    return parsed
 
 
 def _parse_updates(name: str, updates) -> list:

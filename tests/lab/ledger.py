@@ -1,6 +1,7 @@
 """The lab's ledger: one JSON line per event (`ledger.jsonl` in the state directory) and traffic counters
 (`counters.json`), plus `Ledger`, the reader tests use."""
 
+import datetime
 import json
 import threading
 from pathlib import Path
@@ -31,14 +32,35 @@ class LedgerWriter:
             handle.write(line)
 
 
-class Ledger:
-    """Reads what happened in a lab: `Ledger(state_dir)`."""
+def event_time(entry: dict) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(entry["time"].replace("Z", "+00:00"))
 
-    def __init__(self, state_dir):
+
+class Ledger:
+    """Reads what happened in a lab: `Ledger(state_dir)`; `ledger.between(start, end)` is the part of it
+    recorded between two lab times (datetimes or ISO text), e.g. one patch run."""
+
+    def __init__(self, state_dir, start=None, end=None):
         self.state_dir = Path(state_dir)
+        self.start = _as_time(start)
+        self.end = _as_time(end)
+
+    def between(self, start=None, end=None) -> "Ledger":
+        return Ledger(self.state_dir, start, end)
 
     @property
     def events(self) -> list:
+        events = self._read()
+        if self.start is None and self.end is None:
+            return events
+        return [
+            e
+            for e in events
+            if (self.start is None or event_time(e) >= self.start)
+            and (self.end is None or event_time(e) <= self.end)
+        ]
+
+    def _read(self) -> list:
         path = self.state_dir / LEDGER_FILE
         if not path.exists():
             return []
@@ -98,6 +120,65 @@ class Ledger:
         """{hotpatch_availability_group: the most hosts of that group down at once}."""
         return self._down_peaks()[1]
 
+    def most_down_at_once(self) -> int:
+        """The most hosts down at the same time (`max_down`)."""
+        return self.max_down()
+
+    def downtime(self) -> dict:
+        """{host: lab seconds spent restarting}: every restart_down to its restart_up (a host still down
+        counts to the last event)."""
+        down_since, total = {}, {}
+        events = self.events
+        for entry in events:
+            host = entry["host"]
+            if entry["event"] == "restart_down":
+                down_since[host] = event_time(entry)
+                total.setdefault(host, 0.0)
+            elif entry["event"] == "restart_up" and host in down_since:
+                total[host] += (event_time(entry) - down_since.pop(host)).total_seconds()
+        if down_since and events:
+            last = event_time(events[-1])
+            for host, since in down_since.items():
+                total[host] += max(0.0, (last - since).total_seconds())
+        return total
+
+    def span(self) -> dict:
+        """{start, end, seconds} of the hosts' events (lab time): a rollout's length when the ledger is one
+        run's (`between`). Empty ledger: seconds 0."""
+        events = [e for e in self.events if e["host"] != "lab"]
+        if not events:
+            return {"start": None, "end": None, "seconds": 0.0}
+        first, last = event_time(events[0]), event_time(events[-1])
+        return {
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+            "seconds": (last - first).total_seconds(),
+        }
+
+    def timed_installs(self) -> list:
+        """Every install with its lab time: [{host, time, kb, title, kind, classification, released,
+        restart, build}] in the order they happened."""
+        fields = ("kb", "title", "kind", "classification", "released", "restart", "build")
+        return [
+            {"host": e["host"], "time": e["time"], **{k: e.get(k) for k in fields}}
+            for e in self.events
+            if e["event"] == "install"
+        ]
+
+    def exposure(self, classifications=("Security Updates", "Critical Updates")) -> dict:
+        """{host: [{kb, released, installed, days}]}: for each install of those classifications, the days
+        from its release (00:00 UTC of the release date) to its install."""
+        result = {}
+        for item in self.timed_installs():
+            if item["classification"] not in classifications or not item["released"]:
+                continue
+            released = datetime.datetime.fromisoformat(item["released"]).replace(tzinfo=datetime.UTC)
+            days = (event_time(item) - released).total_seconds() / 86400
+            result.setdefault(item["host"], []).append(
+                {"kb": item["kb"], "released": item["released"], "installed": item["time"], "days": days}
+            )
+        return result
+
     def counters(self) -> dict:
         """{host: {requests, commands, bytes_in, bytes_out}} (written by the lab at most once a second)."""
         path = self.state_dir / COUNTERS_FILE
@@ -110,6 +191,8 @@ class Ledger:
 
     def summary(self) -> dict:
         return {
+            "downtime": self.downtime(),
+            "span": self.span(),
             "restarts": self.restarts(),
             "installs": self.installs(),
             "uninstalls": self.uninstalls(),
@@ -118,3 +201,10 @@ class Ledger:
             "counters": self.counters(),
             "events": len(self.events),
         }
+
+
+def _as_time(value):
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)

@@ -5,6 +5,7 @@ answer for the modules the lab knows."""
 import datetime
 import json
 import re
+import time
 import uuid
 
 from . import catalog
@@ -63,14 +64,30 @@ def run_payload(host, stdin: bytes):
             what=f"module:{name}",
         )
     result, delay = handler(host, dict(params, __check_mode=bool(args.get("_ansible_check_mode"))))
-    result.setdefault("changed", False)
-    result.setdefault("invocation", {"module_args": params})
-    return Outcome(
-        stdout=json.dumps(result) + "\r\n",
-        rc=1 if result.get("failed") else 0,
-        delay=delay,
-        what=f"module:{short}",
-    )
+    delay += powershell_start(host)
+
+    def finish(result):
+        result.setdefault("changed", False)
+        result.setdefault("invocation", {"module_args": params})
+        return Outcome(
+            stdout=json.dumps(result) + "\r\n",
+            rc=1 if result.get("failed") else 0,
+            what=f"module:{short}",
+        )
+
+    if callable(result):  # produced when the answer is due (win_updates polls)
+        outcome = Outcome(delay=delay, what=f"module:{short}")
+        outcome.produce = lambda: finish(result())
+        return outcome
+    outcome = finish(result)
+    outcome.delay = delay
+    return outcome
+
+
+def powershell_start(host) -> float:
+    """Real seconds a PowerShell command takes to start on the host (the timing model), 0 without one."""
+    timing = host.timing
+    return host.clock.real(timing["powershell"]) if timing else 0.0
 
 
 def win_ping(host, params):
@@ -142,16 +159,13 @@ def win_reg_stat(host, params):
         return {"exists": exists, "properties": {}, "sub_keys": []}, 0.0
     if path == SESSION_MANAGER and name and name.lower() == "pendingfilerenameoperations":
         if "file_rename" in host.reboot_pending:
-            value = [r"\??\C:\Windows\Temp\lab-pending.tmp", ""]
+            target = "Security Agent\\update.dll" if host.spec.get("security_agent") else "lab-pending.tmp"
+            value = [rf"\??\C:\Windows\Temp\{target}", ""]
             return {"exists": True, "type": "REG_MULTI_SZ", "value": value, "raw_value": value}, 0.0
         return {"exists": False}, 0.0
     rename = {
         r"hklm:\system\currentcontrolset\control\computername\activecomputername": host.name.upper()[:15],
-        r"hklm:\system\currentcontrolset\control\computername\computername": (
-            (host.name.upper()[:14] + "2")
-            if "computer_rename" in host.reboot_pending
-            else host.name.upper()[:15]
-        ),
+        r"hklm:\system\currentcontrolset\control\computername\computername": host.pending_computer_name(),
     }
     if path in rename and (name or "").lower() == "computername":
         return {"exists": True, "type": "REG_SZ", "value": rename[path], "raw_value": rename[path]}, 0.0
@@ -242,26 +256,79 @@ def win_wait_for(host, params):
     }, timeout
 
 
+def _kb_id(value) -> str:
+    text = str(value).strip().upper()
+    return text if text.startswith("KB") else f"KB{text}"
+
+
 def win_hotfix(host, params):
+    """ansible.windows.win_hotfix state=absent, as its PowerShell does it (read in the ansible package):
+    by hotfix_identifier (a DISM package name), or by hotfix_kb: Get-HotFix must list the KB, then
+    Get-WindowsPackage looks for a package whose name contains the KB; a combined cumulative update is named
+    Package_for_RollupFix~... (no KB in the name), and the module's own fallback then fails with "failed to
+    get
+    DISM package from KB, to continue specify hotfix_identifier instead". The first lab version removed any KB
+    (fleets without a windows_update block keep that)."""
     state = params.get("state", "present")
     kb = params.get("hotfix_kb")
+    identifier = params.get("hotfix_identifier")
     if state != "absent":
         return {
             "failed": True,
             "msg": f"the lab's win_hotfix on {host.name} simulates state=absent only",
         }, 0.0
-    if not kb:
-        return {"failed": True, "msg": "the lab's win_hotfix needs hotfix_kb to uninstall"}, 0.0
-    kb = str(kb) if str(kb).upper().startswith("KB") else f"KB{kb}"
+    if not kb and not identifier:
+        return {
+            "failed": True,
+            "msg": "either hotfix_identifier or hotfix_kb needs to be set when state=absent",
+        }, 0.0
+    result = {"changed": False, "reboot_required": False}
+    if not host.realistic:
+        kb = _kb_id(kb)
+        if params.get("__check_mode"):
+            return {"changed": kb in host.hotfixes, "reboot_required": False, "kb": kb}, 0.0
+        removed = host.uninstall(kb)
+        return {
+            "changed": removed,
+            "reboot_required": removed,
+            "kb": kb,
+            "identifier": f"Package_for_RollupFix~31bf3856ad364e35~amd64~~{host.build}",
+        }, 0.0
+    if identifier:
+        package = host.find_package(str(identifier))
+    else:
+        kb = _kb_id(kb)
+        if kb not in host.hotfixes:
+            return result, 0.0  # Get-Hotfix finds nothing: NotPresent, nothing to do
+        named = [p for p in host.package_list() if kb.lower() in p["name"].lower()]
+        if not named:
+            result.update(
+                failed=True,
+                msg="failed to get DISM package from KB, to continue specify hotfix_identifier instead",
+            )
+            return result, 0.0
+        package = named[0]
+    if package is None:
+        return result, 0.0  # NotPresent
+    description = f"Fix for {package['kb']}" if package.get("kb") else ""
+    result["identifier"] = package["name"]
+    result["kb"] = package["kb"] or ("UNKNOWN" if not description else package["kb"])
+    if package["state"] == "Uninstall Pending":
+        result["reboot_required"] = True
+        return result, 0.0
+    if package["state"] != "Installed":
+        return result, 0.0
+    result["changed"] = True
     if params.get("__check_mode"):
-        return {"changed": kb.upper() in host.hotfixes, "reboot_required": False, "kb": kb.upper()}, 0.0
-    removed = host.uninstall(kb.upper())
-    return {
-        "changed": removed,
-        "reboot_required": removed,
-        "kb": kb.upper(),
-        "identifier": f"Package_for_RollupFix~31bf3856ad364e35~amd64~~{host.build}",
-    }, 0.0
+        return result, 0.0
+    try:
+        result["reboot_required"] = host.remove_package(package)
+    except PermissionError:
+        result.update(
+            failed=True,
+            msg=f"failed to remove package {package['name']}: the package is permanent (0x800f0825).",
+        )
+    return result, 0.0
 
 
 CATEGORY_ALIASES = {
@@ -273,6 +340,13 @@ CATEGORY_ALIASES = {
     "ServicePacks": "Service Packs",
     "UpdateRollups": "Update Rollups",
 }
+REBOOT_BEHAVIOUR = {0: "NeverReboots", 1: "AlwaysRequiresReboot", 2: "CanRequestReboot"}
+DEFAULT_DESCRIPTION = (
+    "Install this update to resolve issues in Windows. For a complete listing of the issues that are "
+    "included "
+    "in this update, see the associated Microsoft Knowledge Base article for more information. After you "
+    "install this item, you may have to restart your computer."
+)
 
 
 def _in_list(values, patterns) -> bool:
@@ -280,52 +354,102 @@ def _in_list(values, patterns) -> bool:
 
 
 def _update_info(update):
+    """One update as win_updates' Format-UpdateInfo prints it (the fields recorded from a real Windows Server
+    2019 host in ansible.windows' unit test data)."""
     return {
         "id": update["id"],
         "title": update["title"],
-        "description": update["title"],
-        "kb": [update["kb"]],
-        "type": "Software",
+        "description": update.get("description")
+        or (update["title"] if update["kind"] == "extra" else DEFAULT_DESCRIPTION),
+        "kb": [update["kb"]] if update.get("kb") else [],
+        "type": update.get("type", "Software"),
         "deployment_action": "Installation",
-        "auto_select_on_websites": True,
-        "browse_only": False,
-        "revision_number": 1,
+        "auto_select_on_websites": not update.get("browse_only", False),
+        "browse_only": bool(update.get("browse_only", False)),
+        "revision_number": 200,
         "categories": update["categories"],
         "is_installed": False,
         "is_hidden": False,
         "is_present": False,
         "reboot_required": False,
-        "impact": "Normal",
-        "reboot_behaviour": "AlwaysRequiresReboot" if update["reboot"] else "NeverReboots",
+        "impact": update.get("impact", "Normal"),
+        "reboot_behaviour": REBOOT_BEHAVIOUR[update.get("reboot_behaviour", 1 if update["reboot"] else 0)],
         "is_beta": False,
         "is_downloaded": False,
         "is_mandatory": False,
-        "is_uninstallable": True,
+        "is_uninstallable": bool(update.get("is_uninstallable", True)),
         "auto_selection": "LetWindowsUpdateDecide",
         "auto_download": "LetWindowsUpdateDecide",
     }
 
 
-def _updates_task(host, params, check_mode) -> list:
-    """The progress records the real module's background task would write."""
+def timing_class(update) -> str:
+    kind = update["kind"]
+    if kind in ("hotpatch", "oob_hotpatch"):
+        return "hotpatch"
+    if kind in ("baseline", "lcu", "oob", "preview"):
+        return "lcu"
+    if kind == "dotnet":
+        return "dotnet"
+    if kind == "defender":
+        return "definitions"
+    return "other"
+
+
+class UpdateTask:
+    """The background task win_updates starts on the host (a scheduled task on Windows): it searches,
+    downloads and installs, writing progress records the module's poll operation reads. With a timing model
+    each step takes its lab time; the installs happen when their step is due, whether or not anyone polls."""
+
+    def __init__(self, host):
+        self.host = host
+        self.output = []
+        self.delivered = 0
+        self.due = []  # monotonic times at which records are appended
+        self.done = False
+        self.cancelled = False
+
+    def at(self, lab_offset: float, callback):
+        real = self.host.clock.real(lab_offset) if self.host.timing else lab_offset
+        when = time.monotonic() + real
+        self.due.append(when)
+
+        def run():
+            if not self.cancelled:
+                callback()
+
+        if real <= 0:
+            run()
+        else:
+            self.host.schedule(real, run)
+
+    def emit(self, task, result):
+        self.output.append({"task": task, "result": result})
+        if task == "exit":
+            self.done = True
+
+    def next_due(self):
+        now = time.monotonic()
+        later = [when for when in self.due if when > now]
+        return min(later) if later else None
+
+    def take(self) -> list:
+        records = self.output[self.delivered :]
+        self.delivered = len(self.output)
+        return records
+
+
+def _select(offered, params):
     categories = [
         CATEGORY_ALIASES.get(c, c)
         for c in (params.get("category_names") or ["CriticalUpdates", "SecurityUpdates", "UpdateRollups"])
     ]
     accept = params.get("accept_list") or []
     reject = params.get("reject_list") or []
-    state = params.get("state") or "installed"
-    output = [{"task": "started", "result": {}}]
-    exit_result = {
-        "changed": False,
-        "failed": False,
-        "reboot_required": host.wu_reboot_required(),
-        "exception": None,
-    }
-    offered = host.offered_updates()
+    skip_optional = bool(params.get("skip_optional", False))
     selected, filtered = [], []
     for update in offered:
-        match_list = [update["title"], update["kb"]]
+        match_list = [update["title"], *([update["kb"]] if update.get("kb") else [])]
         reasons = []
         if accept and not _in_list(match_list, accept):
             reasons.append("accept_list")
@@ -337,46 +461,85 @@ def _updates_task(host, params, check_mode) -> list:
             and not any(c.lower() == cat.lower() for c in categories for cat in update["categories"])
         ):
             reasons.append("category_names")
+        if skip_optional and update.get("browse_only"):
+            reasons.append("skip_optional")
         if reasons:
             filtered.append({"id": update["id"], "reasons": reasons})
         else:
             selected.append(update)
-    output.append(
-        {
-            "task": "search_result",
-            "result": {"updates": [_update_info(u) for u in offered], "filtered": filtered},
-        }
-    )
-    if check_mode or state == "searched" or not selected:
-        exit_result["changed"] = bool(selected) and state != "searched"
-        output.append({"task": "exit", "result": exit_result})
-        return output
-    if host.wu_reboot_required():
-        exit_result["failed"] = True
-        exit_result["exception"] = {
-            "message": "A reboot is required before more updates can be installed",
-            "exception": "A reboot is required before more updates can be installed",
-        }
-        output.append({"task": "exit", "result": exit_result})
-        return output
+    return selected, filtered
+
+
+def _updates_task(host, params, check_mode) -> UpdateTask:
+    """Starts the update task on `host`; returns it (its records appear as its steps come due)."""
+    task = UpdateTask(host)
+    timing = host.timing
+    state = params.get("state") or "installed"
+    exit_result = {
+        "changed": False,
+        "failed": False,
+        "reboot_required": host.wu_reboot_required(),
+        "exception": None,
+    }
+    task.emit("started", {})
+    offered = host.offered_updates()
+    selected, filtered = _select(offered, params)
+    clock = timing["search"] if timing else 0.0
+
+    def search_done():
+        task.emit("search_result", {"updates": [_update_info(u) for u in offered], "filtered": filtered})
+        if check_mode or state == "searched" or not selected:
+            exit_result["changed"] = bool(selected) and state != "searched"
+            task.emit("exit", exit_result)
+        elif exit_result["reboot_required"]:
+            exit_result["failed"] = True
+            exit_result["exception"] = {
+                "message": "A reboot is required before more updates can be installed",
+                "exception": "A reboot is required before more updates can be installed",
+            }
+            task.emit("exit", exit_result)
+
+    task.at(clock, search_done)
+    if check_mode or state == "searched" or not selected or exit_result["reboot_required"]:
+        return task
     exit_result["changed"] = True
-    output.append(
-        {
-            "task": "download_result",
-            "result": {"info": [{"id": u["id"], "result_code": 2, "hresult": 0} for u in selected]},
-        }
+    for update in selected:
+        clock += timing["download"][timing_class(update)] if timing else 0.0
+    task.at(
+        clock,
+        lambda: task.emit(
+            "download_result", {"info": [{"id": u["id"], "result_code": 2, "hresult": 0} for u in selected]}
+        ),
     )
     if state == "downloaded":
-        output.append({"task": "exit", "result": exit_result})
-        return output
+        task.at(clock, lambda: task.emit("exit", exit_result))
+        return task
     info = []
     for update in selected:
-        needs = host.install(update)
-        info.append({"id": update["id"], "result_code": 2, "hresult": 0, "reboot_required": needs})
-    output.append({"task": "install_result", "result": {"info": info}})
-    exit_result["reboot_required"] = host.wu_reboot_required()
-    output.append({"task": "exit", "result": exit_result})
-    return output
+        if update["kind"] == "driver":
+            outage = host.spec["drivers"][update["driver"]]["outage_seconds"]
+            if outage is None:
+                outage = timing["driver_outage"] if timing else 2.0
+            if not timing:
+                clock += 1.0  # even without a timing model the adapter resets after the task has started
+            task.at(
+                clock, lambda outage=outage: host.outage(host.clock.real(outage) if host.timing else outage)
+            )
+        clock += timing["install"][timing_class(update)] if timing else 0.0
+
+        def install(update=update):
+            needs = host.install(update)
+            info.append({"id": update["id"], "result_code": 2, "hresult": 0, "reboot_required": needs})
+
+        task.at(clock, install)
+
+    def finish():
+        task.emit("install_result", {"info": list(info)})
+        exit_result["reboot_required"] = host.wu_reboot_required()
+        task.emit("exit", exit_result)
+
+    task.at(clock, finish)
+    return task
 
 
 def win_updates(host, params):
@@ -384,25 +547,32 @@ def win_updates(host, params):
     options = params.get("_operation_options") or {}
     if operation == "poll":
         pipe = options.get("pipe_name")
-        output = host.update_tasks.get(pipe)
-        if output is None:
+        task = host.update_tasks.get(pipe)
+        if task is None:
             return {
                 "failed": True,
                 "msg": f"Failed to connect to the update task pipe {pipe}: the task is not running",
             }, 0.0
-        host.update_tasks[pipe] = []
-        return {"output": output}, 0.3
+        if task.output[task.delivered :]:
+            return {"output": task.take()}, 0.3 if not host.timing else 0.0
+        due = task.next_due()
+        wait = max(0.0, due - time.monotonic()) + 0.01 if due else 0.0
+        return (lambda: {"output": task.take()}), wait
     if operation == "cancel":
         pipe = str(options.get("cancel_id", "")).split("\\", 1)[-1]
-        host.update_tasks.pop(pipe, None)
+        task = host.update_tasks.pop(pipe, None)
+        if task is not None and not task.done:
+            task.cancelled = True
         return {}, 0.0
     check_mode = bool(params.pop("__check_mode", False))
-    output = _updates_task(host, params, check_mode)
+    task = _updates_task(host, params, check_mode)
     if options.get("wait"):
-        return _async_result(output), 0.5
+        due = max(task.due, default=time.monotonic())
+        wait = max(0.0, due - time.monotonic()) + 0.01
+        return (lambda: _async_result(task.output)), wait + 0.5
     task_id = str(uuid.uuid4())
     pipe = f"Ansible.Windows.WinUpdates-{task_id}"
-    host.update_tasks[pipe] = output
+    host.update_tasks[pipe] = task
     return {
         "cancel_options": {"cancel_id": f"Global\\Ansible.Windows.WinUpdates-{task_id}", "task_pid": 4242},
         "poll_options": {"pipe_name": pipe},
@@ -454,6 +624,52 @@ def _async_result(output):
     return result
 
 
+def win_command(host, params):
+    """ansible.windows.win_command / win_shell / win_powershell: the command runs through the lab's command
+    interpreter (dism, wusa, Get-WindowsPackage, hostname...); anything else fails naming it."""
+    from .commands import interpret
+
+    text = params.get("cmd") or params.get("_raw_params") or params.get("script") or ""
+    if not text and params.get("argv"):
+        text = " ".join(str(a) for a in params["argv"])
+    outcome = interpret(host, str(text))
+    result = {
+        "cmd": text,
+        "rc": outcome.rc,
+        "stdout": outcome.stdout,
+        "stderr": outcome.stderr,
+        "stdout_lines": outcome.stdout.splitlines(),
+        "stderr_lines": outcome.stderr.splitlines(),
+        "changed": outcome.what in ("dism_remove", "wusa_uninstall", "remove_windows_package"),
+    }
+    if outcome.rc != 0:
+        result["failed"] = True
+        result["msg"] = "non-zero return code"
+    if outcome.restart_in is not None and host.restart_hook is not None:
+        host.restart_hook(outcome.restart_in)
+    return result, outcome.delay
+
+
+def win_powershell(host, params):
+    result, delay = win_command(host, {"cmd": params.get("script", "")})
+    output = [line for line in result["stdout"].splitlines() if line.strip()]
+    answer = {
+        "changed": result["changed"],
+        "output": output,
+        "host_out": "",
+        "host_err": result["stderr"],
+        "error": [{"message": result["stderr"].strip()}] if result["rc"] else [],
+        "result": {},
+        "verbose": [],
+        "debug": [],
+        "warning": [],
+        "information": [],
+    }
+    if result["rc"]:
+        answer["failed"] = True
+    return answer, delay
+
+
 HANDLERS = {
     "win_ping": win_ping,
     "ping": win_ping,
@@ -463,4 +679,7 @@ HANDLERS = {
     "win_wait_for": win_wait_for,
     "win_hotfix": win_hotfix,
     "win_updates": win_updates,
+    "win_command": win_command,
+    "win_shell": win_command,
+    "win_powershell": win_powershell,
 }

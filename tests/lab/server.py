@@ -74,6 +74,8 @@ class HostServer:
             return
         self.down = True
         self.shells.clear()
+        for task in self.host.update_tasks.values():
+            task.cancelled = True
         self.host.go_down()
         self.refuse()
         if not self.host.faults.get("no_return_after_reboot"):
@@ -86,6 +88,36 @@ class HostServer:
             await self.listen()
 
         self.lab.tasks.add(asyncio.ensure_future(come_back()))
+
+    # ------------------------------------------------------------ hooks the simulated host calls
+    def schedule(self, delay: float, callback):
+        asyncio.get_running_loop().call_later(delay, self._guarded, callback)
+
+    def _guarded(self, callback):
+        try:
+            callback()
+        except Exception:
+            self.lab.log(f"{self.host.name}: scheduled step failed: {traceback.format_exc()}")
+
+    def outage(self, seconds: float):
+        """The network adapter resets (a driver installs): connections drop, WinRM refuses, then answers."""
+        if self.down or self.server is None:
+            return
+        self.lab.ledger.record(self.host.name, "network_down", seconds=round(seconds, 3))
+        self.refuse()
+
+        def back():
+            async def relisten():
+                if not self.down and self.server is None:
+                    await self.listen()
+                    self.lab.ledger.record(self.host.name, "network_up")
+
+            self.lab.tasks.add(asyncio.ensure_future(relisten()))
+
+        asyncio.get_running_loop().call_later(seconds, back)
+
+    def restart_after(self, seconds: float):
+        asyncio.get_running_loop().call_later(seconds, self.begin_restart)
 
     # ------------------------------------------------------------ HTTP
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
@@ -244,9 +276,11 @@ class HostServer:
         cmd.started.set()
         self.lab.ledger.record(self.host.name, "command", what=outcome.what, rc=outcome.rc, **outcome.extra)
         if outcome.restart_in is not None:
-            asyncio.get_running_loop().call_later(
-                outcome.delay + outcome.restart_in + 0.05, self.begin_restart
-            )
+            restart_in = outcome.restart_in
+            timing = self.host.timing
+            if timing:  # shutdown /t N counts lab seconds, then Windows takes its time to shut down
+                restart_in = self.host.clock.real(restart_in + timing["shutdown"])
+            asyncio.get_running_loop().call_later(outcome.delay + restart_in + 0.05, self.begin_restart)
 
     async def receive(self, request: wsman.Request, shell: dict):
         cmd = shell.get(request.command_id())
@@ -269,6 +303,10 @@ class HostServer:
                 return self.timeout_fault(request)
             await asyncio.sleep(wait)
         out = cmd.outcome
+        if out.produce is not None:
+            produced = out.produce()
+            produced.delay = out.delay
+            cmd.outcome = out = produced
         if cmd.delivered:
             return "200 OK", wsman.receive_response(request, cmd.id, b"", b"", out.rc), []
         cmd.delivered = True
@@ -316,7 +354,8 @@ class LabServer:
         self.credentials = dict(self.fleet["credentials"])
         if password:
             self.credentials["password"] = password
-        self.clock = LabClock(self.fleet["date"], time.time())
+        timing = self.fleet["timing"]
+        self.clock = LabClock(self.fleet["date"], time.time(), timing["scale"] if timing else 1.0)
         groups = {
             name: spec["vars"].get("hotpatch_availability_group")
             for name, spec in self.fleet["hosts"].items()
@@ -342,7 +381,11 @@ class LabServer:
         for name, spec in self.fleet["hosts"].items():
             placeholder = bound_socket(0)
             port = placeholder.getsockname()[1]
-            server = HostServer(self, SimHost(spec, self.clock, self.ledger.record), port, placeholder)
+            host = SimHost(spec, self.clock, self.ledger.record)
+            server = HostServer(self, host, port, placeholder)
+            host.schedule = server.schedule
+            host.outage = server.outage
+            host.restart_hook = server.restart_after
             self.servers[name] = server
             # The host's state at the start: what a restart-safety check needs to know (a restart already
             # pending in Windows before anyone touched the host).
@@ -352,6 +395,8 @@ class LabServer:
             if not spec["faults"].get("unreachable"):
                 await server.listen()
         self.write_inventory()
+        control = await asyncio.start_server(self.control, "127.0.0.1", 0)
+        self.control_port = control.sockets[0].getsockname()[1]
         (self.state_dir / "lab.json").write_text(
             json.dumps(
                 {
@@ -360,6 +405,8 @@ class LabServer:
                     "started_at": self.clock.started_at,
                     "date": self.fleet["date"].isoformat(),
                     "ca": str(self.ca_path) if self.ca_path else None,
+                    "control_port": self.control_port,
+                    "scale": self.clock.scale,
                     "hosts": {name: {"port": s.port} for name, s in self.servers.items()},
                 },
                 indent=2,
@@ -379,8 +426,50 @@ class LabServer:
                 self.log(f"process {self.watch_pid} is gone: stopping")
                 stop.set()
         self.write_counters()
+        control.close()
         for server in self.servers.values():
             server.refuse()
+
+    async def control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        """The lab's control channel (loopback, one JSON request per line): advance the clock, read state."""
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                try:
+                    answer = self.control_request(json.loads(line))
+                except Exception as exc:
+                    answer = {"error": str(exc)}
+                writer.write((json.dumps(answer, default=str) + "\n").encode())
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    def control_request(self, request: dict) -> dict:
+        from .fleet import parse_time
+        from .windows import iso
+
+        op = request.get("op")
+        if op == "now":
+            return {"now": iso(self.clock.now())}
+        if op == "advance":
+            before = self.clock.now()
+            target = parse_time(request["to"], "advance")
+            skipped = self.clock.advance_to(target)
+            self.ledger.record(
+                "lab", "advance", before=iso(before), to=iso(target), seconds=round(skipped, 3)
+            )
+            return {"now": iso(self.clock.now()), "skipped": skipped}
+        names = request.get("hosts") or list(self.servers)
+        unknown = [name for name in names if name not in self.servers]
+        if unknown:
+            return {"error": f"no such hosts: {unknown}"}
+        if op == "state":
+            return {"now": iso(self.clock.now()), "hosts": {n: self.servers[n].host.state() for n in names}}
+        return {"error": f"unknown control request {op!r}: use now, advance or state"}
 
     def write_counters(self):
         data = {name: dict(s.counters) for name, s in self.servers.items()}

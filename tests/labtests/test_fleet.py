@@ -61,7 +61,8 @@ def test_published_and_simulated_releases():
         "simulated": False,
     }
     assert catalog.release("2022", "2024-08")["type"] == "baseline"  # the unplanned baseline
-    published = {row[3] for rows in catalog.PUBLISHED.values() for row in rows}
+    table = catalog.default_catalog()
+    published = {row["build"] for rows in table.published.values() for row in rows}
     for os_name in ("2022", "2025"):
         for index in range(36):
             month = catalog.add_months("2024-01", index)
@@ -100,7 +101,7 @@ def test_hotpatch_offer_follows_microsofts_rules():
     ):
         offers = host(spec).offered_updates()
         assert len(offers) == 1 and offers[0]["reboot"] and "Cumulative" in offers[0]["title"], spec
-        assert "simulated" in offers[0]["title"]
+        assert offers[0]["kb"] == "KB5075899"  # February 2026's regular cumulative update, 26100.32370
     baseline_month = host({"os": "2025"}, date="2026-04-20T00:00:00Z").offered_updates()
     assert [u["kb"] for u in baseline_month] == ["KB5082063"] and baseline_month[0]["reboot"]
 
@@ -130,16 +131,26 @@ def test_faulty_hotpatch_waits_for_restart():
 
 def test_ledger_peaks(tmp_path):
     lines = [
-        {"time": "t1", "host": "a", "event": "restart_down", "group": "web"},
-        {"time": "t2", "host": "b", "event": "restart_down", "group": "web"},
-        {"time": "t3", "host": "c", "event": "restart_down", "group": "sql"},
-        {"time": "t4", "host": "a", "event": "restart_up", "group": "web"},
-        {"time": "t5", "host": "b", "event": "restart_up", "group": "web"},
-        {"time": "t6", "host": "a", "event": "restart_down", "group": "web"},
-        {"time": "t7", "host": "a", "event": "install", "group": "web", "kb": "KB1"},
+        {"time": f"2026-02-12T02:00:0{i}.000000Z", **entry}
+        for i, entry in enumerate(
+            [
+                {"host": "a", "event": "restart_down", "group": "web"},
+                {"host": "b", "event": "restart_down", "group": "web"},
+                {"host": "c", "event": "restart_down", "group": "sql"},
+                {"host": "a", "event": "restart_up", "group": "web"},
+                {"host": "b", "event": "restart_up", "group": "web"},
+                {"host": "a", "event": "restart_down", "group": "web"},
+                {"host": "a", "event": "install", "group": "web", "kb": "KB1"},
+            ],
+            start=1,
+        )
     ]
     (tmp_path / "ledger.jsonl").write_text("".join(__import__("json").dumps(x) + "\n" for x in lines))
     ledger = Ledger(tmp_path)
     assert ledger.max_down() == 3 and ledger.max_down_per_group() == {"web": 2, "sql": 1}
     assert ledger.restarts() == {"a": 2, "b": 1, "c": 1} and ledger.installs() == {"a": ["KB1"]}
     assert ledger.summary()["events"] == 7
+    # lab seconds down: a from 1 to 4 and from 6 to the last event (7), b from 2 to 5, c from 3 on
+    assert ledger.downtime() == {"a": 4.0, "b": 3.0, "c": 4.0}
+    assert ledger.span()["seconds"] == 6.0
+    assert ledger.between("2026-02-12T02:00:04Z", "2026-02-12T02:00:06Z").restarts() == {"a": 1}

@@ -28,7 +28,7 @@ def outcome(tmp_path_factory, main_bin):
         {"ansible.windows.win_service_info": {"name": "himds"}},
         {"ansible.windows.win_wait_for": {"port": 5985, "timeout": 2}},
         {"ansible.windows.win_wait_for": {"port": 8443, "timeout": 1}, "ignore_errors": True},
-        {"ansible.windows.win_command": {"cmd": "whoami"}, "ignore_errors": True},
+        {"ansible.windows.win_package": {"path": "C:\\x.msi"}, "ignore_errors": True},
         {"ansible.builtin.raw": "Get-WindowsFeature Web-Server", "ignore_errors": True},
         {
             "ansible.windows.win_hotfix": {"hotfix_kb": "KB5078736", "state": "absent"},
@@ -62,7 +62,7 @@ def test_wait_for_ports(outcome):
 
 def test_unknown_module_and_command_fail_naming_them(outcome):
     module, raw = outcome[0]["pending01"][6:8]
-    assert module["failed"] is True and "ansible.windows.win_command" in str(module)
+    assert module["failed"] is True and "ansible.windows.win_package" in str(module)
     assert raw["rc"] != 0 and "Get-WindowsFeature" in raw["stderr"]
 
 
