@@ -422,7 +422,8 @@ def _searched_plan(state, rows, policy, catalog):
     hotpatches = [row for row in rows if row["kind"] == "hotpatch" and row["decision"] is None]
     lcus = [row for row in rows if row["kind"] == "lcu" and row["decision"] is None]
     reasons, cause, failed = [], None, False
-    expects_hotpatch = hotpatch_month and state["on_current"] and state["line"] != "lcu"
+    # an eligible host on its baseline, or one whose release the catalog cannot place (it may well be)
+    expects_hotpatch = hotpatch_month and (state["on_current"] or state["line"] == "unknown")
     has_month_hotpatch = cycle.get("kb") is not None and cycle.get("kb") in state["hotfixes"]
     for row in hotpatches:
         _decide(row, "install", "the month's security hotpatch: installs without a restart")

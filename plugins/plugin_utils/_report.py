@@ -299,6 +299,15 @@ def host_record(
                 "reasons": [str(r) for r in _list(plan.get("reasons"))],
                 "cause": plan.get("cause"),
                 "failed": bool(plan.get("failed", False)),
+                # every offered update as the plan decided it (install, defer, skip, reject) and why
+                "updates": [
+                    {
+                        key: update.get(key)
+                        for key in ("title", "kb", "kind", "security", "decision", "reason", "covered_by")
+                    }
+                    for update in _list(plan.get("updates"))
+                    if isinstance(update, Mapping)
+                ],
             }
             if plan
             else None

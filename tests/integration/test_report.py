@@ -14,7 +14,6 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -640,28 +639,3 @@ def test_report_after_patch_on_the_lab(lab_fleet_file, tmp_path):
     assert fleet["reboot_avoided"] == 1
     assert [row[0] for row in rows[1:]] == ["gone01", "hp01", "std01"]
     assert_self_contained(html)
-
-
-def test_demo_completes(tmp_path):
-    """`make demo` end to end (runs once: two labs of the demo fleet, each patched once)."""
-    pytest.importorskip("tests.lab", reason="the lab (tests/lab) is not there yet")
-    if not (REPO / "tests" / "lab" / "fleets" / "demo.yml").is_file():
-        pytest.skip("tests/lab/fleets/demo.yml is not there yet")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.demo", "--workdir", str(tmp_path)],
-        cwd=REPO,
-        env=ansible_env(),
-        text=True,
-        capture_output=True,
-        timeout=2400,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    for label in ("hotpatch-month", "baseline-month"):
-        html = tmp_path / label / "report" / "latest" / "fleet.html"
-        assert f"HTML report: {html}" in output
-        assert_self_contained(html.read_text())
-    assert output.count("Restarts done (counted by the lab)") == 2
-    assert "Hosts per action" in output
-    assert "Traceback" not in output, textwrap.shorten(output, 2000)

@@ -101,11 +101,8 @@ def test_hotpatch_that_needs_a_restart(run):
     for host in ("hpreboot01", "hpdefer01", "hpfail01"):
         installs = run.events(host, "install")
         assert [e["kb"] for e in installs] == [HOTPATCH_KB] and installs[0]["restart"] is True
-        assert run.records[host]["plan"] == {
-            "action": "hotpatch",
-            "reboot": False,
-            "reasons": run.records[host]["plan"]["reasons"],
-        }
+        plan = run.records[host]["plan"]
+        assert (plan["action"], plan["reboot"]) == ("hotpatch", False)
     # patch_unexpected_reboot=reboot: restarted in a wave, and the build moved after the restart
     assert run.records["hpreboot01"]["wave"] is not None
     assert run.events("hpreboot01", "restart_up")[0]["build"] == "26100.32313"
