@@ -116,7 +116,7 @@ def plan_months(args, dest, today):
     if source.startswith(("http://", "https://")):
         load = url_loader(source, args["timeout"], args["validate_certs"])
         return month_range(first, last), load, warnings
-    directory = source[len("file://") :] if source.startswith("file://") else source
+    directory = source.removeprefix("file://")
     load, available = directory_loader(directory)
     months = month_range(first, last)
     if not asked.get("from") and not asked.get("to"):

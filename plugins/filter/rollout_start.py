@@ -30,7 +30,7 @@ options:
     type: dict
     required: true
   plan:
-    description: The host's M(hotpatch.windows.host_plan) result (C(hotpatch_plan)).
+    description: The host's P(hotpatch.windows.host_plan#filter) result (C(hotpatch_plan)).
     type: dict
     required: true
   window:

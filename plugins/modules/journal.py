@@ -24,7 +24,7 @@ description:
     listing every host journaled so far. It outlives the run for a moment, then exits.
   - A run started while an earlier run of the same report directory has no end and its controller process
     is gone (no watcher could mark it, for example a container that stopped) marks that run interrupted too.
-  - Never opens a connection to the host. Never reports C(changed): it changes nothing on the hosts.
+  - Never opens a connection to the host. Never reports C(changed) - it changes nothing on the hosts.
   - Every string written (journal and report) has the credentials inside URLs masked
     (C(scheme://user:pass@host) becomes C(scheme://***@host)); rollout settings whose name looks like a
     secret (password, token, api_key, authorization ...) are written as C(***). Only the fields of a host

@@ -36,7 +36,7 @@ def test_the_demo_script_runs_both_months_and_summarises_them(tmp_path):
     assert result.returncode == 0, output
     assert "Traceback" not in output, textwrap.shorten(output, 2000)
     for label in ("hotpatch-month", "baseline-month"):
-        html = tmp_path / "demo" / label / "report" / "fleet.html"
+        html = tmp_path / "demo" / label / "report" / "latest" / "fleet.html"
         assert f"HTML report: {html}" in output
         assert html.is_file()
     assert output.count("Restarts done (counted by the lab)") == 2
