@@ -134,6 +134,14 @@ SET_BY_ROLES = {
     "patch_wave_index",
     "patch_steps",
     "rollback_result",
+    "rollback_before",
+    "rollback_packages",
+    "rollback_target",
+    "rollback_removed",
+    "rollback_reinstalled",
+    "rollback_pending",
+    "rollback_rebooted",
+    "rollback_after",
 }
 PLATFORMS = ("auto", "azure", "azure_local", "arc", "on_premises")
 LICENSES = ("enabled", "disabled", "unknown")
