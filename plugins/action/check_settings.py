@@ -9,6 +9,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._settings import 
     KNOWN,
     host_problems,
     rollout_settings,
+    shown_settings,
     unknown_variables,
 )
 
@@ -44,7 +45,7 @@ class ActionModule(ActionBase):
         if args["scope"] == "rollout":
             settings = {name: self._value(task_vars, name) for name in ROLLOUT_NAMES if name in task_vars}
             try:
-                result["settings"] = rollout_settings(settings)
+                result["settings"] = shown_settings(rollout_settings(settings))
             except HotpatchError as error:
                 result.update(failed=True, msg=f"refused before any host changes: {error}")
             return result

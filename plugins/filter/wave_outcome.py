@@ -18,7 +18,7 @@ description:
     later waves.
   - One of the rollout's decision filters; the role C(hotpatch.windows.patch) calls them between its modules.
     See the patch guide (docs/roles.md) for the whole state machine.
-positional: host, wave, decision, steps, after, health
+positional: host, wave, decision, steps, after, health, admission, check_mode
 options:
   _input:
     description: The host's C(hotpatch_outcome).
@@ -33,7 +33,8 @@ options:
     type: int
     required: true
   decision:
-    description: The C(hotpatch.windows.restart_decision) result.
+    description:
+      - The C(hotpatch.windows.restart_decision) result (V(null) for a host held back, or in check mode).
     type: dict
     required: true
   steps:
@@ -50,6 +51,15 @@ options:
     description: The failed health checks, as sentences.
     type: list
     elements: str
+  admission:
+    description:
+      - The wave's P(hotpatch.windows.wave_admit#filter) result; a host it held back (its C(held)) is
+        C(not_reached) with the reason, and nothing else is read.
+    type: dict
+  check_mode:
+    description: In check mode nothing ran; the outcome says in which wave the host would restart.
+    type: bool
+    default: false
 
 """
 
@@ -68,10 +78,12 @@ _value:
 """
 
 
-def wave_outcome_filter(outcome, host, wave, decision, steps, after, health=None):
+def wave_outcome_filter(
+    outcome, host, wave, decision, steps, after, health=None, admission=None, check_mode=False
+):
     """hotpatch.windows.wave_outcome"""
     try:
-        return after_wave(outcome, host, wave, decision, steps, after, health)
+        return after_wave(outcome, host, wave, decision, steps, after, health, admission, check_mode)
     except HotpatchError as exc:
         raise AnsibleFilterError(f"hotpatch.windows.wave_outcome: {exc}") from None
 

@@ -61,7 +61,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 settings:
-  description: The checked rollout settings (O(scope=rollout)).
+  description:
+    - The checked rollout settings (O(scope=rollout)).
+    - Secrets are masked - credentials inside health URLs, the health URL password and the values of the
+      health URL headers.
   returned: scope is rollout and the settings are good
   type: dict
 problems:

@@ -35,6 +35,8 @@ import yaml
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 
 SHIPPED_CATALOG = Path(__file__).with_name("release_catalog.yml")
+# Every task a worker runs may read the shipped catalog; libyaml's loader reads it ten times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Windows Server release -> the major build number of its releases.
 OS_BUILDS = {"2022": 20348, "2025": 26100}
@@ -399,7 +401,7 @@ def _row_sources(source, where):
         path = Path(source).expanduser()
         try:
             with path.open(encoding="utf-8") as handle:
-                source = yaml.safe_load(handle)
+                source = yaml.load(handle, Loader=_SAFE_LOADER)
         except OSError as exc:
             raise HotpatchError(
                 f"hotpatch catalog file {str(path)!r} cannot be read: {exc.strerror}"
@@ -611,7 +613,7 @@ class Catalog:
 @functools.lru_cache(maxsize=1)
 def _shipped():
     with SHIPPED_CATALOG.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+        data = yaml.load(handle, Loader=_SAFE_LOADER)
     items = read_rows(
         {key: data.get(key) or [] for key in ("releases", "cycles", "programmes")}, "shipped", "shipped"
     )
@@ -648,7 +650,7 @@ def _user_sources(extra):
     if isinstance(extra, (str, Path)):
         try:
             with Path(extra).expanduser().open(encoding="utf-8") as handle:
-                extra = yaml.safe_load(handle)
+                extra = yaml.load(handle, Loader=_SAFE_LOADER)
         except (OSError, yaml.YAMLError):
             return {}  # read_rows has reported it already
     if isinstance(extra, dict) and isinstance(extra.get("sources"), dict):

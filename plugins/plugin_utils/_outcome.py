@@ -295,14 +295,21 @@ def restart_decision(outcome, now, last_install=None, window=None, host=None):
     }
 
 
-def after_wave(outcome, host, wave, decision, steps, after, health=None):
+def after_wave(outcome, host, wave, decision, steps, after, health=None, admission=None, check_mode=False):
     """The outcome of a host at the end of its wave.
 
     ``steps``: registered results ``{reboot, install, reboot_again}`` (absent or skipped when not run);
     ``after``: baseline_info after the wave; ``health``: list of failed health checks (sentences). A failed
-    hook or health task file is ``steps.error`` (``{task, msg}``).
+    hook or health task file is ``steps.error`` (``{task, msg}``). ``admission``: the wave's ``admit`` result;
+    a host it held back is ``not_reached`` with the reason. In check mode nothing ran: the outcome says in
+    which wave the host would restart.
     """
     outcome = dict(_check(outcome, "outcome", dict), wave=wave)
+    held = (admission or {}).get("held") if isinstance(admission, dict) else None
+    if isinstance(held, dict) and host in held:
+        return hold(outcome, wave, held[host])
+    if check_mode:
+        return dict(outcome, message=f"{outcome.get('message') or ''}; wave {wave}".lstrip("; "))
     steps = steps or {}
     decision = decision if isinstance(decision, dict) else {}
     if decision.get("deferred"):

@@ -12,7 +12,7 @@ but is not (``-e batch_size=25%``), with the closest known name.
 import datetime
 import difflib
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import (
     OS_BUILDS,
@@ -268,9 +268,29 @@ def strip_credentials(url):
         host = f"{host}:{parts.port}"
     return (
         urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)),
-        parts.username,
-        parts.password,
+        None if parts.username is None else unquote(parts.username),
+        None if parts.password is None else unquote(parts.password),
     )
+
+
+MASK = "********"
+
+
+def shown_settings(settings):
+    """Checked rollout settings as they may be shown: credentials in health URLs masked, the health URL
+    password and header values replaced by a mask (the task result is printed and logged)."""
+    shown = dict(settings)
+    if shown.get("patch_health_url_password"):
+        shown["patch_health_url_password"] = MASK
+    if isinstance(shown.get("patch_health_url_headers"), dict):
+        shown["patch_health_url_headers"] = {key: MASK for key in shown["patch_health_url_headers"]}
+    urls = shown.get("patch_health_urls")
+    if isinstance(urls, list):
+        shown["patch_health_urls"] = [
+            dict(item, url=mask_url(item.get("url"))) if isinstance(item, dict) else mask_url(item)
+            for item in urls
+        ]
+    return shown
 
 
 def _date_problems(host, settings, facts_now, check_mode):

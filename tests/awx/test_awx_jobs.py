@@ -246,7 +246,8 @@ def test_rollback_template_needs_the_operator_to_answer_true(work, tmp_path_fact
     # web01 already took February's hotpatch: that is the update to roll back.
     web01 = dict(FLEET["hosts"]["web01"], build="26100.32313", hotfixes=["KB5075942"])
     with Lab(
-        {"date": FLEET["date"], "hosts": {"web01": web01}}, tmp_path_factory.mktemp("lab-rollback")
+        {"date": FLEET["date"], "windows_update": {}, "hosts": {"web01": web01}},
+        tmp_path_factory.mktemp("lab-rollback"),
     ) as lab:
         refused = run_job(
             work, "playbooks/rollback.yml", lab.inventory, launch_vars("Hotpatch - rollback", {})

@@ -4,13 +4,19 @@ WinRM over HTTPS and certificate validation on (the lab's HTTPS mode and certifi
 The playbooks assess, patch and rollback run against a lab whose password is known, at -vvv, with
 ANSIBLE_LOG_PATH set; patch runs a second time through ansible-runner (AWX's engine), whose artifacts are
 searched too. The only file that may hold the password is the inventory the lab wrote (it is the input).
+The patch runs also check a health URL that holds user:password (the issue's field case): a local server
+answers it only with the right Basic credentials, so the check really ran with them, and the password it
+carries is searched for like the hosts' one. The URL reaches ansible-playbook from a vars file outside the
+searched folder (it is input, like the inventory).
 Also: every WinRM example the collection ships (documentation code blocks and YAML) keeps HTTPS and
 certificate validation on.
 """
 
 import base64
+import http.server
 import os
 import re
+import threading
 import urllib.parse
 from pathlib import Path
 
@@ -26,6 +32,7 @@ PASSWORD = "Kn0wn#Secret!pa55-7f3a"
 FLEET = {
     "date": "2026-02-12T02:00:00Z",
     "boot_seconds": 1,
+    "windows_update": {},  # Windows Update as a function of state: DISM lists packages for the rollback
     "hosts": {
         "web01": {"os": "2025", "platform": "azure"},
         "sql01": {"os": "2022", "platform": "on_premises", "vars": {"hotpatch_availability_group": "sql"}},
@@ -83,11 +90,39 @@ def run_with_runner(work: Path, inventory: Path, extra_vars: dict):
     return result.rc, private
 
 
+class HealthServer(http.server.ThreadingHTTPServer):
+    """A health URL that answers 200 only to Basic credentials USER:PASSWORD (401 otherwise)."""
+
+    def __init__(self):
+        self.seen = []  # (path, authorized)
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(handler):
+                ok = handler.headers.get("Authorization") == expected
+                self.seen.append((handler.path, ok))
+                handler.send_response(200 if ok else 401)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+
+            def log_message(handler, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
 @scenario("secrets", order=5)
 def secrets_scenario(work):
     report = work / "report"
     log = work / "ansible.log"
     common = {"hotpatch_report_dir": str(report), "patch_reboot_timeout": 120}
+    health = HealthServer()
+    # input, like the inventory: kept outside the searched folder
+    health_vars = work.parent / f"{work.name}-input" / "health.yml"
+    health_vars.parent.mkdir(parents=True, exist_ok=True)
+    url = f"http://{USER}:{urllib.parse.quote(PASSWORD, safe='')}@127.0.0.1:{health.server_address[1]}/health"
+    health_vars.write_text(yaml.safe_dump({"patch_health_urls": [url], "patch_health_delay": 1}))
     with Lab(FLEET, work / "lab", https=True, password=PASSWORD) as lab:
         inventory = lab.inventory
         procs = {
@@ -95,7 +130,14 @@ def secrets_scenario(work):
                 "hotpatch.windows.assess", inventory, work / "assess", common, "-vvv", ANSIBLE_LOG_PATH=log
             ),
             "patch": run_playbook(
-                "hotpatch.windows.patch", inventory, work / "patch", common, "-vvv", ANSIBLE_LOG_PATH=log
+                "hotpatch.windows.patch",
+                inventory,
+                work / "patch",
+                common,
+                "-vvv",
+                "-e",
+                f"@{health_vars}",
+                ANSIBLE_LOG_PATH=log,
             ),
             "rollback": run_playbook(
                 "hotpatch.windows.rollback",
@@ -111,7 +153,9 @@ def secrets_scenario(work):
         runner_rc, runner_dir = run_with_runner(work, inventory, common)
         inventory_text = inventory.read_text()
         ledger = lab.ledger()
+    health.shutdown()
     return {
+        "health_seen": list(health.seen),
         "work": work,
         "procs": procs,
         "runner_rc": runner_rc,
@@ -143,6 +187,14 @@ def test_playbooks_ran_over_https(runs):
     assert runs["runner_rc"] == 0
     # the playbooks really reached the hosts: updates installed and the rollback removed one
     assert runs["ledger"].installs().get("web01") and runs["ledger"].uninstalls().get("web01")
+
+
+def test_health_url_credentials_were_used_and_stay_secret(runs):
+    """sql01 restarts (no hotpatch for an on-premises 2022): its health check asked the URL with the
+    credentials the URL carried, as Basic authorization; test_password_is_in_no_* search for them."""
+    assert runs["ledger"].restarts().get("sql01"), runs["ledger"].restarts()
+    assert ("/health", True) in runs["health_seen"], runs["health_seen"]
+    assert all(ok for _, ok in runs["health_seen"]), runs["health_seen"]
 
 
 def test_password_is_in_no_output(runs):

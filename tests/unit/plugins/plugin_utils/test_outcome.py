@@ -143,10 +143,18 @@ def test_wave(case):
     outcome = dict(_planned({"action": "baseline", "reboot": True}), route="wave")
     steps = {name: install_of(value) if name == "install" else value for name, value in case["steps"].items()}
     result = after_wave(
-        outcome, HOST, 2, case["decision"], steps, probe_of(case["after"]), case.get("health")
+        outcome,
+        HOST,
+        2,
+        case["decision"],
+        steps,
+        probe_of(case["after"]),
+        case.get("health"),
+        case.get("admission"),
+        case.get("check_mode", False),
     )
     assert result["wave"] == 2
-    if not case["decision"].get("restart"):
+    if not (case["decision"] or {}).get("restart"):
         assert result["restarted"] is False, "no evidence, no restart"
     check(result, case["expected"])
 

@@ -9,6 +9,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._settings import 
     host_problems,
     mask_url,
     rollout_settings,
+    shown_settings,
     unknown_variables,
 )
 
@@ -68,3 +69,25 @@ def test_health_url_takes_credentials_out():
     assert health_url(url, "password", "from-vault") == "from-vault"
     assert health_url(url, "masked") == "https://***@app.example:8443/health?x=1"
     assert health_url("https://app.example/health", "username") is None
+
+
+def test_health_url_credentials_are_percent_decoded():
+    """A password with reserved characters is percent-encoded in the URL; the server expects it decoded."""
+    url = "http://Administrator:Kn0wn%23Secret%21@127.0.0.1:8080/health"
+    assert health_url(url, "username") == "Administrator"
+    assert health_url(url, "password") == "Kn0wn#Secret!"
+
+
+def test_shown_settings_mask_every_health_secret():
+    checked = rollout_settings(
+        {
+            "patch_health_urls": ["https://svc:S3cret@app/health", {"url": "https://u:Pw0rd@b/x"}],
+            "patch_health_url_password": "Vault3d",
+            "patch_health_url_headers": {"Authorization": "Bearer T0ken"},
+        }
+    )
+    shown = repr(shown_settings(checked))
+    for secret in ("S3cret", "Pw0rd", "Vault3d", "T0ken"):
+        assert secret not in shown
+    assert "https://***@app/health" in shown and "Authorization" in shown
+    assert "S3cret" in repr(checked)  # the checked settings themselves are not changed
