@@ -11,8 +11,8 @@ short_description: The plan of a host that could not be assessed (nothing instal
 version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
-  - Returns a P(hotpatch.windows.host_plan#filter)-shaped plan with C(action=none), C(failed=true) and the status's
-    C(cause).
+  - Returns a P(hotpatch.windows.host_plan#filter)-shaped plan with C(action=none), C(failed=true) and the
+    status's C(cause).
   - One of the decision filters the roles call between their modules; see the roles guide (docs/roles.md).
 options:
   _input:
