@@ -37,6 +37,8 @@ STATUSES = (
     "failed",
 )
 UNEXPECTED_POLICIES = ("reboot", "defer", "fail")
+# Plan causes of a host left alone on purpose: its outcome says "not patched" and why.
+NOT_PATCHED_CAUSES = ("facts_incomplete", "azure_platform_orchestrated")
 INSTALL_ERROR = "the install step did not finish"
 
 
@@ -145,6 +147,8 @@ def new_outcome(host, status, plan, window=None, check_mode=False, assessed_at=N
     if window.get("error"):
         return dict(outcome, route="failed", status="failed", message=_message(host, window["error"]))
     action = plan.get("action", "none")
+    if action == "none" and (plan.get("cause") or {}).get("code") in NOT_PATCHED_CAUSES:
+        return dict(outcome, message=f"not patched: {plan['cause'].get('message')}")
     if action == "none":
         reasons = "; ".join(plan.get("reasons") or []) or "nothing to do"
         return dict(outcome, message=f"nothing to do: {reasons}")
