@@ -27,6 +27,8 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._window import wi
 ROUTES = ("install", "wave", "done", "deferred", "failed")
 STATUSES = (
     "planned",
+    "enabled",
+    "refused",
     "check_mode",
     "unchanged",
     "patched",
@@ -272,6 +274,13 @@ def restart_decision(outcome, now, last_install=None, window=None, host=None):
             "message": state.get("error")
             or f"maintenance window closed before the restart ({state.get('message')}): deferred",
         }
+    if outcome.get("action") == "enable":
+        # An enable restart applies a registry change: only that change's evidence counts (hotpatch.windows
+        # .enable never restarts for someone else's pending restart).
+        from ansible_collections.hotpatch.windows.plugins.plugin_utils._enable import boot_evidence
+
+        evidence, message = boot_evidence(outcome, now)
+        return {"restart": bool(evidence), "evidence": evidence, "unreachable": False, "message": message}
     evidence, _ = _evidence(None, now, signals_only=True)
     boot = ((now or {}).get("facts") or {}).get("last_boot")
     if not evidence and outcome.get("restart", {}).get("needed") and last_install and boot:
@@ -350,6 +359,8 @@ def after_wave(outcome, host, wave, decision, steps, after, health=None):
                 message=_message(host, decision["message"]),
             )
         status = "patched" if outcome["installed"] else "unchanged"
+        if outcome.get("action") == "enable":
+            status = "enabled"
         return dict(
             outcome,
             route="done",
@@ -371,13 +382,26 @@ def after_wave(outcome, host, wave, decision, steps, after, health=None):
     outcome["down"] = False
     outcome["build_after"] = ((after or {}).get("current") or {}).get("build") or outcome.get("build_after")
     evidence, ignored = _evidence(None, after, signals_only=True)
-    outcome["restart"] = {"needed": bool(evidence), "evidence": evidence, "ignored": ignored}
+    outcome["restart"] = dict(
+        outcome.get("restart") or {}, needed=bool(evidence), evidence=evidence, ignored=ignored
+    )
     if evidence:
         text = f"wave {wave}: still needs a restart after {restarts} restart(s) ({'; '.join(evidence)})"
         return dict(outcome, route="failed", status="failed", message=_message(host, text))
     if health:
         text = f"wave {wave}: restarted, but the health check failed: {'; '.join(health)}"
         return dict(outcome, route="failed", status="failed", message=_message(host, text))
+    if outcome.get("action") == "enable":
+        from ansible_collections.hotpatch.windows.plugins.plugin_utils._enable import verify_after_restart
+
+        problems, done = verify_after_restart(outcome, after)
+        because = "; ".join(decision.get("evidence") or [])
+        if problems:
+            text = f"wave {wave}: restarted ({because}), but {'; '.join(problems)}"
+            return dict(outcome, route="failed", status="failed", message=_message(host, text))
+        changed = ", ".join(outcome.get("changed") or [])
+        text = f"wave {wave}: set {changed}, restarted; {'; '.join(done)}; healthy"
+        return dict(outcome, route="done", status="restarted", message=text)
     kbs = ", ".join(outcome["installed"]) or "nothing"
     text = f"wave {wave}: installed {kbs}, restarted ({'; '.join(decision.get('evidence') or [])}), build "
     text += f"{outcome['build_after']}, healthy"

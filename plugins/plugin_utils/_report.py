@@ -41,7 +41,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._journal import (
 
 OS_BY_BUILD = {14393: "2016", 17763: "2019", 20348: "2022", 26100: "2025"}
 OS_NAMES = {"2022": "Windows Server 2022 Datacenter: Azure Edition", "2025": "Windows Server 2025"}
-ACTIONS = ("none", "hotpatch", "baseline", "reboot", "conventional", "rollback", "unknown")
+ACTIONS = ("none", "hotpatch", "baseline", "reboot", "conventional", "rollback", "enable", "unknown")
 STATUSES = (
     "unchanged",
     "patched",
@@ -54,6 +54,8 @@ STATUSES = (
     "planned",
     "assessed",
     "rolled_back",
+    "enabled",
+    "refused",
     "unknown",
 )
 PROBLEM_STATUSES = ("failed", "deferred", "not_reached", "held")
@@ -91,6 +93,7 @@ ACTION_MEANING = {
     "reboot": "a restart was already pending",
     "conventional": "not hotpatch-eligible: regular updates, restart only if Windows needs it",
     "rollback": "the latest hotpatch or cumulative update removed (hotpatch.windows.rollback)",
+    "enable": "hotpatch turned on: VBS, Arm64 CHPE off, the Arc licence (hotpatch.windows.enable)",
     "unknown": "not assessed",
 }
 MAX_TIMELINE_ROWS = 400
@@ -263,7 +266,11 @@ def host_record(
     record = {
         "host": str(host),
         "assessed": assessed,
-        "stage": "patch" if outcome else ("assess" if assessed else "rollback" if rollback_only else "none"),
+        "stage": (
+            ("enable" if out.get("action") == "enable" else "patch")
+            if outcome
+            else ("assess" if assessed else "rollback" if rollback_only else "none")
+        ),
         "os": OS_BY_BUILD.get(build_number) if build_number is not None else None,
         "build_number": build_number,
         "platform": eligibility.get("platform") or inventory.get("platform") or "unknown",
@@ -730,7 +737,9 @@ def build(
         "check_mode": check_mode,
         "state": own_state,
         "phase": (
-            "patch"
+            "enable"
+            if any(r.get("stage") == "enable" for r in ordered)
+            else "patch"
             if any(r.get("stage") == "patch" for r in ordered)
             else "rollback"
             if any(r.get("stage") == "rollback" for r in ordered)
@@ -1551,6 +1560,7 @@ def render_html(report: Report) -> str:
     phase = {
         "patch": "after patching",
         "rollback": "after a rollback",
+        "enable": "after turning hotpatch on (hotpatch.windows.enable)",
     }.get(s["phase"], "assessment only: nothing was installed or restarted")
     if run.get("check_mode"):
         phase = "plan (check mode): what would happen"

@@ -95,6 +95,7 @@ KNOWN = {
     "enable_arm_token",
     "enable_arm_api_version",
     "enable_vbs_platform_security_features",
+    "enable_run_name",
     # catalog_update
     "catalog_update_source",
     "catalog_update_dest",
@@ -139,13 +140,15 @@ SET_BY_ROLES = {
     "patch_wave_index",
     "patch_steps",
     "rollback_result",
-    "enable_status",
-    "enable_plan",
-    "enable_registry",
+    "enable_settings_check",
+    "enable_probe",
+    "enable_settings",
+    "enable_licence_target",
     "enable_licence",
+    "enable_registry",
     "enable_licence_change",
     "enable_licence_after",
-    "enable_arc_hosts",
+    "enable_after",
 }
 PLATFORMS = ("auto", "azure", "azure_local", "arc", "on_premises")
 LICENSES = ("enabled", "disabled", "unknown")

@@ -32,7 +32,9 @@ def status_of(short):
         "eligibility": {
             "eligible": short.get("eligible", True),
             "platform": "azure",
-            "reasons": [{"code": "facts_incomplete", "message": text} for text in short.get("incomplete", [])],
+            "reasons": [
+                {"code": "facts_incomplete", "message": text} for text in short.get("incomplete", [])
+            ],
             "warnings": [],
         },
         "orchestration": short.get("orchestration", {}),
