@@ -22,7 +22,7 @@ description:
   - Arm64 with CHPE on - C(HotPatchRestrictions=1) under C(Session Manager\Memory Management), applied by a
     restart.
   - Azure Arc - the Hotpatch feature of the machine's license profile (C(licenseProfiles/default),
-    C(productFeatures) C(Hotpatch) C(Enable)), from the license profile read before (O(licence)): C(PATCH) an
+    C(productFeatures) C(Hotpatch) C(Enable)), from the license profile read before (O(licence)) - C(PATCH) an
     existing profile, C(PUT) a new one, nothing when the feature is C(Enabled) or C(Enabling).
   - A host whose facts could not be read (C(facts_incomplete)) or that other reasons keep ineligible
     (C(not_applicable)) gets no change.
