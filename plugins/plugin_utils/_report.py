@@ -354,8 +354,33 @@ def host_record(
         "rollback": dict(extra["rollback"]) if isinstance(extra.get("rollback"), Mapping) else None,
         "assessed_at": extra.get("assessed_at"),
         "journal_stage": extra.get("stage"),
+        "signals": _signals(st, facts),
     }
     return mask_secrets(_journal._jsonable(record))
+
+
+def _signals(status: Mapping, facts: Mapping) -> dict:
+    """What the enrolment probe read about who else patches the host and what it could not read
+    (docs/probe.md): read errors (as the probe recorded them: off Azure the metadata address fails as a rule;
+    the eligibility reasons say which read errors matter), local enrolment signals, the update source and
+    Automatic Updates, the Azure patch mode (hotpatch_azure_patch_mode) and the Arc agent's status."""
+    orchestration = _map(status.get("orchestration"))
+    enrolment = _map(status.get("enrolment"))
+    return {
+        "read_errors": {str(k): str(v) for k, v in _map(status.get("read_errors")).items()},
+        "enrolment": enrolment.get("complete"),
+        "enrolment_missing": [str(item) for item in _list(enrolment.get("missing"))],
+        "update_source": orchestration.get("update_source"),
+        "wsus_server": orchestration.get("wsus_server"),
+        "automatic_updates": orchestration.get("automatic_updates"),
+        "azure_patch_mode": orchestration.get("azure_patch_mode"),
+        "azcmagent": _map(facts.get("azcmagent")).get("status") or None,
+        "findings": [
+            str(item.get("code"))
+            for item in _list(orchestration.get("findings"))
+            if isinstance(item, Mapping)
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------------------------- sources
@@ -1297,6 +1322,11 @@ def _why(r: dict) -> str:
             )
     for warning in r.get("warnings") or []:
         items.append(f'<span class="label">warning:</span> {e(warning)}')
+    signals = r.get("signals") or {}
+    if signals.get("update_source") == "wsus":
+        items.append(f'<span class="label">updates from:</span> WSUS {e(signals.get("wsus_server"))}')
+    if signals.get("azure_patch_mode"):
+        items.append(f'<span class="label">Azure patch mode:</span> {e(signals.get("azure_patch_mode"))}')
     return _ul(items, "why") or '<span class="muted">-</span>'
 
 

@@ -35,6 +35,8 @@ EXPECTED = {
     "throttle01": ("patched", rf"installed {HOTPATCH_KB} without a restart", 0),
     "wmi01": ("unchanged", r"not patched: facts the decision needs could not be read.*wmi timeout", 0),
     "wmionce01": ("unchanged", r"not patched: facts the decision needs could not be read.*wmi timeout", 0),
+    "wsus01": ("unchanged", r"WSUS approval missing\?.*http://wsus.lab.test:8530", 0),
+    "azplat01": ("unchanged", r"not patched: Azure patches this VM itself", 0),
     "hpreboot01": ("restarted", rf"installed {HOTPATCH_KB}, restarted", 1),
     "hpdefer01": ("deferred", r"unexpected restart .*deferred by patch_unexpected_reboot=defer", 0),
     "hpfail01": ("failed", r"^hpfail01: .*unexpected restart.*patch_unexpected_reboot=fail", 0),
@@ -127,6 +129,20 @@ def test_transient_read_failures_never_lead_to_a_restart(run, host):
     probes = [e for e in run.events(host, "command") if e.get("what") == "probe"]
     first = probes[0]
     assert first.get("wmi" if host.startswith("wmi") else "imds"), first
+
+
+def test_other_orchestrators_are_reported(run):
+    # WSUS approved nothing: Windows Update offers nothing although the host lacks the month's hotpatch
+    record = run.records["wsus01"]
+    assert record["cause"]["code"] == "wsus_approval_missing" and "wsus01" not in run.installs
+    assert any("AUOptions=4" in warning and "every day at 03:00" in warning for warning in record["warnings"])
+    assert record["signals"]["update_source"] == "wsus" and record["signals"]["automatic_updates"] == (
+        "scheduled_install"
+    )
+    # Azure patches this VM itself (hotpatch_azure_patch_mode): assessed and reported only, nothing installed
+    record = run.records["azplat01"]
+    assert record["cause"]["code"] == "azure_platform_orchestrated" and "azplat01" not in run.installs
+    assert record["plan"]["action"] == "none" and record["signals"]["azure_patch_mode"] == "AutomaticByPlatform"
 
 
 def test_hotpatch_that_needs_a_restart(run):
