@@ -149,6 +149,14 @@ SET_BY_ROLES = {
     "enable_licence_change",
     "enable_licence_after",
     "enable_after",
+    "rollback_before",
+    "rollback_packages",
+    "rollback_target",
+    "rollback_removed",
+    "rollback_reinstalled",
+    "rollback_pending",
+    "rollback_rebooted",
+    "rollback_after",
 }
 PLATFORMS = ("auto", "azure", "azure_local", "arc", "on_premises")
 LICENSES = ("enabled", "disabled", "unknown")

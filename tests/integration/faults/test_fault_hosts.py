@@ -142,7 +142,8 @@ def test_other_orchestrators_are_reported(run):
     # Azure patches this VM itself (hotpatch_azure_patch_mode): assessed and reported only, nothing installed
     record = run.records["azplat01"]
     assert record["cause"]["code"] == "azure_platform_orchestrated" and "azplat01" not in run.installs
-    assert record["plan"]["action"] == "none" and record["signals"]["azure_patch_mode"] == "AutomaticByPlatform"
+    assert record["plan"]["action"] == "none"
+    assert record["signals"]["azure_patch_mode"] == "AutomaticByPlatform"
 
 
 def test_hotpatch_that_needs_a_restart(run):

@@ -133,6 +133,8 @@ def test_outcome_restarted_must_show_in_the_ledger():
 def test_rollback_restart_is_judged_by_the_lab_alone():
     ledger = [{"host": "web01", "event": "uninstall", "kb": "KB5075942"}, *restart("web01")]
     assert violations(ledger, [reboot("web01", role="hotpatch.windows.rollback")]) == []
+    found = violations(restart("web01"), [reboot("web01", role="hotpatch.windows.rollback")])
+    assert len(found) == 1 and "no Windows evidence" in found[0]
 
 
 def pending(host, what="vbs"):
@@ -164,10 +166,10 @@ def test_enable_role_restart_without_a_decision_is_caught():
     ]
 
 
-def test_test_own_reboots_are_counted_not_judged_by_role_but_by_the_lab():
-    # a test's own win_reboot (no collection role) is allowed by the collection check; the lab still judges
+def test_test_own_reboots_are_counted_not_judged():
+    # a test's own win_reboot (no collection role) is counted against the ledger, not judged
     assert violations([install("web01", True), *restart("web01")], [reboot("web01", role=None)]) == []
-    assert len(violations(restart("web01"), [reboot("web01", role=None)])) == 1
+    assert violations(restart("web01"), [reboot("web01", role=None)]) == []
     assert restart_safety.check(restart("web01"), [], PORTS) == {"checked": [], "violations": []}
 
 

@@ -66,7 +66,10 @@ class CallbackModule(CallbackBase):
             "task": task.get_name(),
         }
         action = str(task.action or "")
-        if action.split(".")[-1] in REBOOT_ACTIONS and status != "skipped":
+        short = action.split(".")[-1]
+        # win_reboot, and win_updates with reboot: true when it restarted the host
+        restarted_by_updates = short == "win_updates" and bool(data.get("rebooted"))
+        if (short in REBOOT_ACTIONS or restarted_by_updates) and status != "skipped":
             self._write(
                 dict(
                     base,
