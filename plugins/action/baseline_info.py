@@ -13,6 +13,8 @@ class ActionModule(ProbeAction):
         "date",
         "catalog",
         "restart_signals",
+        "vbs_status",
+        "azure_patch_mode",
     )
 
     def evaluate(self, facts, settings):
@@ -24,6 +26,7 @@ class ActionModule(ProbeAction):
             when=settings["date"],
             catalog=settings["catalog"],
             signals=settings["restart_signals"],
+            azure_patch_mode=settings["azure_patch_mode"],
         )
         result = dict(status, ansible_facts={"hotpatch": status})
         warnings = list(eligibility["warnings"])

@@ -4,7 +4,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._probe import Pro
 
 
 class ActionModule(ProbeAction):
-    SETTINGS = ("platform", "image", "arc_license", "vmss_orchestration")
+    SETTINGS = ("platform", "image", "arc_license", "vmss_orchestration", "vbs_status")
 
     def evaluate(self, facts, settings):
         eligibility = self.eligibility(facts, settings)

@@ -48,6 +48,15 @@ options:
         Uniform scale sets cannot use hotpatch with Azure Edition images.
       - When not set, the host variable C(hotpatch_vmss_orchestration) is used.
     type: str
+  vbs_status:
+    description:
+      - The C(VirtualizationBasedSecurityStatus) of the host (V(0) off, V(1) enabled but not running, V(2)
+        running), used only where the probe could not read it (a WMI timeout); the probe's own reading wins.
+      - Without it, a host whose VBS state could not be read is C(facts_incomplete) and neither patched nor
+        restarted.
+      - When not set, the host variable C(hotpatch_vbs_status) is used.
+    type: int
+    choices: [0, 1, 2]
 """
 
     # The release calendar settings (baseline_info only).
@@ -82,4 +91,14 @@ options:
     type: list
     elements: str
     choices: [cbs, windows_update, file_rename, computer_rename]
+  azure_patch_mode:
+    description:
+      - The C(patchMode) of an Azure VM (C(osProfile.windowsConfiguration.patchSettings.patchMode)), which
+        the VM cannot see (the Instance Metadata Service does not expose it), any case.
+      - V(AutomaticByPlatform) (which hotpatch on Azure needs) means Azure installs updates and restarts the
+        VM itself; the plan then follows C(patch_azure_platform). V(AutomaticByOS) means Windows Automatic
+        Updates install and restart on their own (reported).
+      - When not set, the host variable C(hotpatch_azure_patch_mode) is used.
+    type: str
+    choices: [AutomaticByPlatform, AutomaticByOS, Manual]
 """

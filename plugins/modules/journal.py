@@ -77,7 +77,7 @@ options:
     description: Where the run is when the host record is journaled (kept in the journal line and the record).
     type: str
     default: final
-    choices: [assess, install, wave, final, rollback]
+    choices: [assess, install, wave, final, rollback, enable]
   host:
     description: The host a C(host) or C(restart_*) event is about. Default C(inventory_hostname).
     type: str

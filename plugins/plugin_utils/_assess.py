@@ -15,6 +15,13 @@ ACTION_GROUPS = {
     "none": ["hotpatch_compliant"],
     "conventional": [],
 }
+# Plan causes of a host planned `none` that is not known to be up to date: never hotpatch_compliant.
+NOT_COMPLIANT_CAUSES = (
+    "facts_incomplete",
+    "azure_platform_orchestrated",
+    "not_offered",
+    "wsus_approval_missing",
+)
 
 
 def _empty_status():
@@ -120,6 +127,8 @@ def assess_groups(plan, status):
     if status.get("failed") or plan.get("failed"):
         return ["hotpatch_failed"]
     groups = list(ACTION_GROUPS.get(plan.get("action"), []))
+    if (plan.get("cause") or {}).get("code") in NOT_COMPLIANT_CAUSES:
+        groups = [group for group in groups if group != "hotpatch_compliant"]
     if not (status.get("eligibility") or {}).get("eligible"):
         groups.append("hotpatch_ineligible")
     return groups

@@ -20,12 +20,19 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import (
     normalise_kb,
     to_date,
 )
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._eligibility import evaluate_eligibility
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._eligibility import (
+    enrolment_signals,
+    evaluate_eligibility,
+)
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._facts import (
     REBOOT_KEYS,
     inspect_facts,
     os_release,
+)
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._orchestration import (
+    orchestration,
+    warnings_of,
 )
 
 EMPTY = {"build": None, "kb": None, "month": None}
@@ -45,6 +52,8 @@ SETTING_ALIASES = {
     "arc_license": "hotpatch_arc_license",
     "vmss_orchestration": "hotpatch_vmss_orchestration",
     "restart_signals": "hotpatch_restart_signals",
+    "vbs_status": "hotpatch_vbs_status",
+    "azure_patch_mode": "hotpatch_azure_patch_mode",
 }
 
 
@@ -199,10 +208,11 @@ def _other_cycle(day, facts):
         return False
 
 
-def evaluate_baseline(facts, eligibility, when=None, catalog=None, signals=None):
+def evaluate_baseline(facts, eligibility, when=None, catalog=None, signals=None, azure_patch_mode=None):
     """The design's baseline_info dict for one host (``when`` defaults to the host's clock, facts.now).
 
-    ``signals``: the pending-restart signals that count as evidence (hotpatch_restart_signals).
+    ``signals``: the pending-restart signals that count as evidence (hotpatch_restart_signals);
+    ``azure_patch_mode``: hotpatch_azure_patch_mode (an Azure VM cannot see it).
     """
     normalised, problems = inspect_facts(facts)
     if eligibility is None:
@@ -246,8 +256,12 @@ def evaluate_baseline(facts, eligibility, when=None, catalog=None, signals=None)
             "other_cycle": _other_cycle(day, normalised),
         },
         "catalog": {"newest_month": None, "programme": None, "programme_last": None, "note": None},
+        "enrolment": enrolment_signals(normalised),
+        "orchestration": orchestration(normalised, eligibility.get("platform"), azure_patch_mode),
+        "read_errors": dict(normalised["read_errors"]),
         "warnings": warnings,
     }
+    warnings += [text for text in warnings_of(result["orchestration"]) if text not in warnings]
     if os not in OS_BUILDS:
         found = f"Windows Server {os}" if os else f"build {build}"
         warnings.append(
@@ -304,8 +318,16 @@ def baseline_state(facts, date=None, catalog=None, **settings):
         image=named.get("hotpatch_image"),
         arc_license=named.get("hotpatch_arc_license"),
         vmss_orchestration=named.get("hotpatch_vmss_orchestration"),
+        vbs_status=named.get("hotpatch_vbs_status"),
     )
-    result = evaluate_baseline(facts, eligibility, date, catalog, named.get("hotpatch_restart_signals"))
+    result = evaluate_baseline(
+        facts,
+        eligibility,
+        date,
+        catalog,
+        named.get("hotpatch_restart_signals"),
+        named.get("hotpatch_azure_patch_mode"),
+    )
     for warning in eligibility.get("warnings") or []:
         if warning not in result["warnings"]:
             result["warnings"].insert(0, warning)

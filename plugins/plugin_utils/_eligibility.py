@@ -7,7 +7,11 @@ docs/decisions.md explains each decision for users.
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import ga_build
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._facts import inspect_facts, os_release
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._facts import (
+    inspect_facts,
+    os_release,
+    read_error,
+)
 
 PLATFORMS = ("auto", "azure", "azure_local", "arc", "on_premises")
 ARC_LICENSES = ("enabled", "disabled", "unknown")
@@ -38,6 +42,48 @@ AZURE_EDITIONS = ("ServerTurbine", "ServerTurbineCor")
 ARC_EDITIONS = ("ServerDatacenter", "ServerDatacenterCor", "ServerStandard", "ServerStandardCor")
 
 VBS_STATES = {0: "not enabled", 1: "enabled but not running", 2: "running"}
+# KB of the hotpatch servicing package (Microsoft, "Enable Hotpatch for Azure Edition virtual machines built
+# from ISO"), and the HotPatchTableSize that page sets (0x1000).
+SERVICING_PACKAGE_KB = "KB5003508"
+HOTPATCH_TABLE_SIZE = 0x1000
+ENROLLMENT_PACKAGE = "Hotpatch Enrollment Package"
+# Instance Metadata failures that say "there, but not answering now" (the probe retries them).
+TRANSIENT_IMDS = ("timeout", "http 429", "http 410", "http 5")
+
+
+def _vbs_setting(value):
+    """hotpatch_vbs_status: None or 0, 1, 2 (VirtualizationBasedSecurityStatus the probe could not read)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or value not in (0, 1, 2):
+        raise HotpatchError(
+            f"hotpatch_vbs_status must be 0, 1 or 2 (VirtualizationBasedSecurityStatus), got {value!r}"
+        )
+    return value
+
+
+def imds_unread(facts):
+    """Why Instance Metadata could not be read on a host that looks like an Azure VM, else None.
+
+    The probe records every failed request (read_errors.imds); off Azure a request to 169.254.169.254 fails
+    as a rule. It counts as "could not be read" only where an answer was due: the Azure VM agent
+    (WindowsAzureGuestAgent) is installed, or the host runs Datacenter: Azure Edition and the failure is one
+    that passes (a timeout, HTTP 429, 410 or 5xx).
+    """
+    if facts.get("azure") is not None:
+        return None
+    reason = read_error(facts, "imds")
+    if reason is None:
+        return None
+    agent = facts.get("azure_vm_agent") or {}
+    if agent.get("installed") is True:
+        return f"{reason}; the Azure VM agent (WindowsAzureGuestAgent) is installed"
+    edition = ((facts.get("os") or {}).get("edition_id")) or ""
+    if edition in AZURE_EDITIONS and reason.startswith(TRANSIENT_IMDS):
+        return f"{reason}; the host runs Datacenter: Azure Edition ({edition})"
+    return None
 
 
 def _choice(value, name, choices, default):
@@ -77,9 +123,15 @@ class _Verdict:
 
 
 def _detect_platform(facts):
-    """auto: azure when IMDS answered, arc when the Arc agent is installed, else on_premises."""
+    """auto: azure when IMDS answered, arc when the Arc agent is installed, else on_premises.
+
+    Where Instance Metadata could not be read on a host that looks like an Azure VM, it is azure when the
+    Azure VM agent is installed, else unknown.
+    """
     if facts["azure"] is not None:
         return "azure"
+    if imds_unread(facts):
+        return "azure" if (facts.get("azure_vm_agent") or {}).get("installed") else "unknown"
     arc = facts["arc"]
     if arc is not None and arc["agent_installed"]:
         return "arc"
@@ -136,10 +188,13 @@ def _check_azure(facts, platform, image, vmss_orchestration, release, verdict):
         elif image is not None:
             _check_image(image, "hotpatch_image", release, verdict)
         else:
+            unread = imds_unread(facts) or read_error(facts, "imds")
+            why = f" ({unread})" if unread else ""
             verdict.reason(
                 "facts_incomplete",
-                "hotpatch_platform is azure but the Azure Instance Metadata Service did not answer and "
-                "hotpatch_image is not set: the VM's image cannot be checked",
+                f"the Azure Instance Metadata Service could not be read{why} and hotpatch_image is not set: "
+                "the VM's image cannot be checked; run again, or state what it could not read with "
+                "hotpatch_platform=azure and hotpatch_image",
             )
     elif image is not None:
         _check_image(image, "hotpatch_image", release, verdict)
@@ -178,8 +233,11 @@ def _check_arc(facts, platform, arc_license, release, verdict):
             "connected to Azure Arc (Azure Connected Machine agent, service himds) with the Hotpatch licence",
         )
     elif arc is None or arc["agent_installed"] is None:
+        why = read_error(facts, "arc")
         verdict.reason(
-            "facts_incomplete", "the Azure Arc agent state (service himds) could not be read from the host"
+            "facts_incomplete",
+            "the Azure Arc agent state (service himds) could not be read from the host"
+            + (f" ({why})" if why else ""),
         )
     elif not arc["agent_installed"]:
         verdict.reason(
@@ -236,12 +294,42 @@ def _check_arc(facts, platform, arc_license, release, verdict):
             "the Arc Hotpatch licence cannot be seen from the host (hotpatch_arc_license is unknown): "
             "eligible assumes it is enabled; set hotpatch_arc_license to enabled or disabled"
         )
+    if platform == "arc" and arc is not None and arc["agent_installed"]:
+        agent = facts.get("azcmagent")
+        why = read_error(facts, "azcmagent")
+        if agent is not None and agent.get("status") and agent["status"].lower() != "connected":
+            verdict.warn(
+                f"azcmagent show reports the agent {agent['status']} (last heartbeat "
+                f"{agent.get('last_heartbeat') or 'unknown'}): the Hotpatch licence cannot be renewed while "
+                "the machine is not connected to Azure Arc"
+            )
+        elif agent is None and why:
+            verdict.warn(f"azcmagent show -j could not be read ({why}): the agent's connection is unknown")
 
 
-def _check_host(facts, verdict):
-    """Rules that apply on every platform: VBS running, CHPE off on Arm64."""
+def _check_host(facts, verdict, vbs_override=None):
+    """Rules that apply on every platform: VBS running, CHPE off on Arm64, the installed updates read."""
     vbs = facts["vbs_status"]
-    if vbs is None:
+    unread = read_error(facts, "vbs")
+    if vbs is None and vbs_override is not None:
+        vbs = vbs_override
+        verdict.warn(
+            "VirtualizationBasedSecurityStatus was not read from the host"
+            + (f" ({unread})" if unread else "")
+            + f": hotpatch_vbs_status {vbs_override} is used instead"
+        )
+    elif vbs is not None and vbs_override is not None and vbs != vbs_override:
+        verdict.warn(
+            f"hotpatch_vbs_status is {vbs_override} but the host reports VirtualizationBasedSecurityStatus "
+            f"{vbs}: the host's value is used"
+        )
+    if vbs is None and unread:
+        verdict.reason(
+            "facts_incomplete",
+            f"VirtualizationBasedSecurityStatus could not be read ({unread}): whether virtualization-based "
+            "security runs is unknown; run again, or state it with hotpatch_vbs_status",
+        )
+    elif vbs is None:
         verdict.reason(
             "facts_incomplete",
             "vbs_status is unknown (Win32_DeviceGuard could not be read): hotpatch needs "
@@ -269,12 +357,62 @@ def _check_host(facts, verdict):
         )
     if facts["secure_boot"] is False:
         verdict.warn("Secure Boot is off: virtualization-based security, which hotpatch needs, requires it")
+    hotfixes_unread = read_error(facts, "hotfixes")
+    if facts["hotfixes"] is None and hotfixes_unread:
+        verdict.reason(
+            "facts_incomplete",
+            f"the installed updates (Win32_QuickFixEngineering) could not be read ({hotfixes_unread}): the "
+            "host's release line cannot be told; run again",
+        )
+
+
+def enrolment_signals(facts):
+    """The local hotpatch enrolment signals Microsoft documents for Azure Edition built from ISO.
+
+    ``{table_size, package, servicing_package, complete, missing}``: ``complete`` is true when all three are
+    there, false when one is missing, None when the probe did not read them (an older probe, a read error).
+    """
+    enrolment = facts.get("enrolment")
+    hotfixes = facts.get("hotfixes")
+    if enrolment is None:
+        return {
+            "table_size": None,
+            "package": None,
+            "servicing_package": None,
+            "complete": None,
+            "missing": [],
+        }
+    servicing = None if hotfixes is None else SERVICING_PACKAGE_KB in {str(kb).upper() for kb in hotfixes}
+    table = enrolment.get("hotpatch_table_size")
+    package = enrolment.get("package_name")
+    missing = []
+    if table != HOTPATCH_TABLE_SIZE:
+        missing.append(
+            "Memory Management\\HotPatchTableSize is "
+            + ("not set" if table is None else f"{table:#x}")
+            + f" (Microsoft's steps set {HOTPATCH_TABLE_SIZE:#x})"
+        )
+    if package != ENROLLMENT_PACKAGE:
+        missing.append(
+            f"the {ENROLLMENT_PACKAGE!r} key (TargetingInfo\\DynamicInstalled\\Hotpatch.*) is missing"
+        )
+    if servicing is False:
+        missing.append(f"the hotpatch servicing package {SERVICING_PACKAGE_KB} is not installed")
+    unread = read_error(facts, "enrolment")
+    complete = None if unread or servicing is None else not missing
+    return {
+        "table_size": table,
+        "package": package,
+        "servicing_package": servicing,
+        "complete": complete,
+        "missing": missing,
+    }
 
 
 def _os_problems(facts, raw_problems):
     """The problems that stop any decision: the OS block and the fields the rules read."""
     os = facts["os"]
-    relevant = ("os", "arc", "azure", "vbs_status", "hotpatch_restrictions")
+    relevant = ("os ", "os.", "arc ", "arc.", "azure ", "azure.", "vbs_status", "hotpatch_restrictions")
     # Missing pieces that later rules handle as unknown (null) values.
     tolerated = (
         "vbs_status is missing",
@@ -290,21 +428,32 @@ def _os_problems(facts, raw_problems):
     if os is None and "os is missing" not in problems:
         problems.append("os is null")
     elif os is not None:
+        unread = read_error(facts, "os")
         for key in ("build", "edition_id"):
             if os[key] is None and not any(p.startswith(f"os.{key} ") for p in problems):
-                problems.append(f"os.{key} is unknown")
+                problems.append(
+                    f"os.{key} is unknown" + (f" (could not be read: {unread})" if unread else "")
+                )
     return problems
 
 
-def evaluate_eligibility(facts, platform="auto", image=None, arc_license="unknown", vmss_orchestration=None):
-    """The design's eligibility dict for one host's raw facts and host variables."""
+def evaluate_eligibility(
+    facts, platform="auto", image=None, arc_license="unknown", vmss_orchestration=None, vbs_status=None
+):
+    """The design's eligibility dict for one host's raw facts and host variables.
+
+    ``vbs_status`` (hotpatch_vbs_status) states VirtualizationBasedSecurityStatus where the probe could not
+    read it.
+    """
     platform = _choice(platform, "hotpatch_platform", PLATFORMS, "auto")
+    vbs_override = _vbs_setting(vbs_status)
     arc_license = _choice(arc_license, "hotpatch_arc_license", ARC_LICENSES, "unknown")
     vmss_orchestration = _choice(vmss_orchestration, "hotpatch_vmss_orchestration", VMSS_ORCHESTRATIONS, None)
     image = _image(image)
     normalised, raw_problems = inspect_facts(facts)
     verdict = _Verdict()
-    if platform == "auto":
+    detected = platform == "auto"
+    if detected:
         platform = _detect_platform(normalised)
     problems = _os_problems(normalised, raw_problems)
     if problems:
@@ -337,13 +486,37 @@ def evaluate_eligibility(facts, platform="auto", image=None, arc_license="unknow
     elif platform in ("arc", "on_premises"):
         _check_arc(normalised, platform, arc_license, release, verdict)
     else:
-        verdict.reason(
-            "facts_incomplete",
-            "the platform cannot be told: no Azure Instance Metadata answer and the Arc agent state is "
-            "unknown; set hotpatch_platform",
-        )
-    _check_host(normalised, verdict)
+        unread = imds_unread(normalised)
+        if unread:
+            verdict.reason(
+                "facts_incomplete",
+                f"the Azure Instance Metadata Service could not be read ({unread}): whether this is an Azure "
+                "VM and from which image cannot be told; run again, or state it with hotpatch_platform (and "
+                "hotpatch_image for azure or azure_local)",
+            )
+        else:
+            verdict.reason(
+                "facts_incomplete",
+                "the platform cannot be told: no Azure Instance Metadata answer and the Arc agent state is "
+                "unknown; set hotpatch_platform",
+            )
+    _check_host(normalised, verdict, vbs_override)
+    _check_enrolment(normalised, platform, verdict)
     return _result(platform, verdict)
+
+
+def _check_enrolment(facts, platform, verdict):
+    """A warning where the local enrolment signals of an Azure Edition VM built from ISO are incomplete."""
+    if platform != "azure_local":
+        return
+    signals = enrolment_signals(facts)
+    if signals["complete"] is False:
+        verdict.warn(
+            "local hotpatch enrolment signals are missing ("
+            + "; ".join(signals["missing"])
+            + "): an Azure Edition VM built from ISO needs Microsoft's enrolment steps (Microsoft Learn, "
+            "'Enable Hotpatch for Azure Edition virtual machines built from ISO')"
+        )
 
 
 def _result(platform, verdict):

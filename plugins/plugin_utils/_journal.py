@@ -51,7 +51,7 @@ EVENTS = (
     "run_end",
     "run_interrupted",
 )
-HOST_STAGES = ("assess", "install", "wave", "final", "rollback")
+HOST_STAGES = ("assess", "install", "wave", "final", "rollback", "enable")
 RunState = Literal["running", "finished", "interrupted"]
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4,8}$")
 MASK = "***"

@@ -27,6 +27,8 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._window import wi
 ROUTES = ("install", "wave", "done", "deferred", "failed")
 STATUSES = (
     "planned",
+    "enabled",
+    "refused",
     "check_mode",
     "unchanged",
     "patched",
@@ -37,6 +39,8 @@ STATUSES = (
     "failed",
 )
 UNEXPECTED_POLICIES = ("reboot", "defer", "fail")
+# Plan causes of a host left alone on purpose: its outcome says "not patched" and why.
+NOT_PATCHED_CAUSES = ("facts_incomplete", "azure_platform_orchestrated")
 INSTALL_ERROR = "the install step did not finish"
 
 
@@ -145,6 +149,8 @@ def new_outcome(host, status, plan, window=None, check_mode=False, assessed_at=N
     if window.get("error"):
         return dict(outcome, route="failed", status="failed", message=_message(host, window["error"]))
     action = plan.get("action", "none")
+    if action == "none" and (plan.get("cause") or {}).get("code") in NOT_PATCHED_CAUSES:
+        return dict(outcome, message=f"not patched: {plan['cause'].get('message')}")
     if action == "none":
         reasons = "; ".join(plan.get("reasons") or []) or "nothing to do"
         return dict(outcome, message=f"nothing to do: {reasons}")
@@ -268,6 +274,13 @@ def restart_decision(outcome, now, last_install=None, window=None, host=None):
             "message": state.get("error")
             or f"maintenance window closed before the restart ({state.get('message')}): deferred",
         }
+    if outcome.get("action") == "enable":
+        # An enable restart applies a registry change: only that change's evidence counts (hotpatch.windows
+        # .enable never restarts for someone else's pending restart).
+        from ansible_collections.hotpatch.windows.plugins.plugin_utils._enable import boot_evidence
+
+        evidence, message = boot_evidence(outcome, now)
+        return {"restart": bool(evidence), "evidence": evidence, "unreachable": False, "message": message}
     evidence, _ = _evidence(None, now, signals_only=True)
     boot = ((now or {}).get("facts") or {}).get("last_boot")
     if not evidence and outcome.get("restart", {}).get("needed") and last_install and boot:
@@ -353,6 +366,8 @@ def after_wave(outcome, host, wave, decision, steps, after, health=None, admissi
                 message=_message(host, decision["message"]),
             )
         status = "patched" if outcome["installed"] else "unchanged"
+        if outcome.get("action") == "enable":
+            status = "enabled"
         return dict(
             outcome,
             route="done",
@@ -374,13 +389,26 @@ def after_wave(outcome, host, wave, decision, steps, after, health=None, admissi
     outcome["down"] = False
     outcome["build_after"] = ((after or {}).get("current") or {}).get("build") or outcome.get("build_after")
     evidence, ignored = _evidence(None, after, signals_only=True)
-    outcome["restart"] = {"needed": bool(evidence), "evidence": evidence, "ignored": ignored}
+    outcome["restart"] = dict(
+        outcome.get("restart") or {}, needed=bool(evidence), evidence=evidence, ignored=ignored
+    )
     if evidence:
         text = f"wave {wave}: still needs a restart after {restarts} restart(s) ({'; '.join(evidence)})"
         return dict(outcome, route="failed", status="failed", message=_message(host, text))
     if health:
         text = f"wave {wave}: restarted, but the health check failed: {'; '.join(health)}"
         return dict(outcome, route="failed", status="failed", message=_message(host, text))
+    if outcome.get("action") == "enable":
+        from ansible_collections.hotpatch.windows.plugins.plugin_utils._enable import verify_after_restart
+
+        problems, done = verify_after_restart(outcome, after)
+        because = "; ".join(decision.get("evidence") or [])
+        if problems:
+            text = f"wave {wave}: restarted ({because}), but {'; '.join(problems)}"
+            return dict(outcome, route="failed", status="failed", message=_message(host, text))
+        changed = ", ".join(outcome.get("changed") or [])
+        text = f"wave {wave}: set {changed}, restarted; {'; '.join(done)}; healthy"
+        return dict(outcome, route="done", status="restarted", message=text)
     kbs = ", ".join(outcome["installed"]) or "nothing"
     text = f"wave {wave}: installed {kbs}, restarted ({'; '.join(decision.get('evidence') or [])}), build "
     text += f"{outcome['build_after']}, healthy"

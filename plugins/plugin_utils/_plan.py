@@ -17,6 +17,12 @@ a wave; Windows decides (``_outcome.py``). Rules (docs/decisions.md explains the
 - Releases are recognised by KB where the catalog knows them, by the title forms Windows Update uses
   otherwise. Drivers are opt-in (``include_drivers``); optional (preview) updates are skipped
   (``skip_optional``); feature updates (Upgrades) are never installed.
+- "Cannot read" is not "absent": a host whose facts could not be read (eligibility reason
+  ``facts_incomplete``) is planned ``none`` with cause ``facts_incomplete``: neither restarted nor given
+  regular updates, whatever else it shows.
+- An Azure VM that Azure patches itself (``hotpatch_azure_patch_mode: AutomaticByPlatform``) is assessed and
+  reported only (``none``, cause ``azure_platform_orchestrated``) unless policy ``azure_platform`` is
+  ``install``.
 """
 
 import re
@@ -36,6 +42,7 @@ KINDS = ("hotpatch", "lcu", "security", "definition", "msrt", "other", "driver",
 SECURITY_KINDS = ("hotpatch", "lcu", "security", "definition", "msrt")
 DECISIONS = ("install", "defer", "skip", "reject")
 NO_HOTPATCH_POLICIES = ("install", "fail", "skip")
+AZURE_PLATFORM_POLICIES = ("skip", "install")
 # Cause codes (contract: reports and the outcome filters read them).
 CAUSES = {
     "unplanned_baseline_suspected": "the month is a hotpatch month, but Windows Update offers the cumulative "
@@ -46,7 +53,17 @@ CAUSES = {
     "source, WSUS approval, hotpatch licence)",
     "programme_ended": "the hotpatch programme of this Windows Server release has ended",
     "release_unknown": "the host's build is not in the catalog and Windows Update was not searched",
+    "wsus_approval_missing": "WSUS approval missing? The host gets its updates from WSUS, and Windows Update "
+    "offers nothing although the host lacks this cycle's release",
+    "facts_incomplete": "facts the decision needs could not be read: not patched and not restarted this run",
+    "azure_platform_orchestrated": "Azure patches this VM itself (patchMode AutomaticByPlatform): assessed "
+    "and reported only",
 }
+# Microsoft's caveat for installs outside Azure's own orchestration of a hotpatch VM.
+ON_DEMAND_CAVEAT = (
+    "patch_azure_platform=install: Azure also patches this VM (patchMode AutomaticByPlatform); installs "
+    "made outside Azure's orchestration do not follow its availability-first rules and may restart"
+)
 ALL_CATEGORIES = ["*"]
 SEARCH_CATEGORIES = [
     "Security Updates",
@@ -75,6 +92,7 @@ POLICY_KEYS = (
     "no_hotpatch",
     "accept_list",
     "reject_list",
+    "azure_platform",
 )
 NO_INSTALL = {"category_names": [], "accept_list": [], "reject_list": []}
 
@@ -104,7 +122,13 @@ def _policy(policy):
         "include_drivers": _bool_policy(policy, "include_drivers", False),
         "skip_optional": _bool_policy(policy, "skip_optional", True),
         "no_hotpatch": policy.get("no_hotpatch") or "install",
+        "azure_platform": policy.get("azure_platform") or "skip",
     }
+    if result["azure_platform"] not in AZURE_PLATFORM_POLICIES:
+        raise HotpatchError(
+            "policy azure_platform (patch_azure_platform) must be one of "
+            f"{', '.join(AZURE_PLATFORM_POLICIES)}, got {result['azure_platform']!r}"
+        )
     if result["no_hotpatch"] not in NO_HOTPATCH_POLICIES:
         raise HotpatchError(
             f"policy no_hotpatch must be one of {', '.join(NO_HOTPATCH_POLICIES)}, "
@@ -217,7 +241,15 @@ def _status(status):
     line = status.get("release_line", "hotpatch")
     if line not in ("hotpatch", "lcu", "unknown"):
         raise HotpatchError(f"status.release_line must be hotpatch, lcu or unknown, got {line!r}")
+    orchestration = status.get("orchestration") if isinstance(status.get("orchestration"), dict) else {}
+    reasons = eligibility.get("reasons") if isinstance(eligibility.get("reasons"), list) else []
     return {
+        "incomplete": [
+            str(reason.get("message"))
+            for reason in reasons
+            if isinstance(reason, dict) and reason.get("code") == "facts_incomplete"
+        ],
+        "orchestration": orchestration,
         "eligible": eligibility["eligible"],
         "platform": eligibility.get("platform"),
         "cycle": cycle,
@@ -525,11 +557,15 @@ def _searched_plan(state, rows, policy, catalog):
                 and cycle.get("type")
                 and state["line"] != "unknown"
             ):
-                cause = cause or _cause(
-                    "not_offered",
-                    f"the host lacks the {cycle.get('month')} {cycle.get('type')}"
-                    + (f" ({cycle['kb']})" if cycle.get("kb") else ""),
+                lacks = f"the host lacks the {cycle.get('month')} {cycle.get('type')}" + (
+                    f" ({cycle['kb']})" if cycle.get("kb") else ""
                 )
+                server = state["orchestration"].get("wsus_server")
+                if state["orchestration"].get("update_source") == "wsus":
+                    lacks += f"; approve it on the WSUS server {server} (UseWUServer=1)"
+                    cause = cause or _cause("wsus_approval_missing", lacks)
+                else:
+                    cause = cause or _cause("not_offered", lacks)
         else:
             reasons.insert(0, "nothing to install this cycle")
         return _plan("none", False, reasons, None, rows, cause, failed)
@@ -555,6 +591,12 @@ def _nothing_offered_reason(state, cause):
         return (
             "Windows Update offers nothing; the host's build is not in the hotpatch catalog (release line "
             "unknown): run hotpatch.windows.catalog_update or add a hotpatch_catalog row"
+        )
+    if not state["up_to_date"] and cycle and state["orchestration"].get("update_source") == "wsus":
+        return (
+            "WSUS approval missing? Windows Update (WSUS "
+            f"{state['orchestration'].get('wsus_server')}) offers nothing although the host lacks {release}: "
+            "approve it on the WSUS server"
         )
     if not state["up_to_date"] and cycle:
         return (
@@ -625,6 +667,20 @@ def host_plan(status, updates=None, policy=None, catalog=None):
     """The design's plan dict for one host's baseline_info result, searched updates and policy."""
     state = _status(status)
     checked = _policy(policy)
+    if state["incomplete"]:
+        # Cannot read is not absent: no install, no restart, whatever the rest of the facts say.
+        detail = "; ".join(state["incomplete"])
+        cause = _cause("facts_incomplete", detail)
+        return _plan("none", False, [cause["message"]], cause=cause)
+    azure_platform = state["orchestration"].get("azure_platform_patching") is True
+    if azure_platform and checked["azure_platform"] == "skip":
+        cause = _cause(
+            "azure_platform_orchestrated",
+            "hotpatch_azure_patch_mode is AutomaticByPlatform and patch_azure_platform is skip: Azure "
+            "installs and restarts on its own schedule (set patch_azure_platform=install to install now "
+            "anyway)",
+        )
+        return _plan("none", False, [cause["message"]], cause=cause)
     loaded = load_catalog(catalog)
     if state["programme"] is None and state["os"] and state["cycle"]:
         month_status = loaded.status(state["os"], state["cycle"]["month"])
@@ -645,6 +701,8 @@ def host_plan(status, updates=None, policy=None, catalog=None):
             f"planned for hotpatch_date {status['date'].get('value')}, another cycle than the host's clock: "
             "from the release calendar alone (today's Windows Update offer says nothing about that cycle)",
         )
+    if azure_platform:
+        plan["reasons"].insert(0, ON_DEMAND_CAVEAT)
     pending = state["pending"]
     if not pending["required"]:
         return plan

@@ -195,6 +195,8 @@ SETTING_SPECS = {
         "elements": "str",
         "choices": ["cbs", "windows_update", "file_rename", "computer_rename"],
     },
+    "vbs_status": {"type": "int", "choices": [0, 1, 2]},
+    "azure_patch_mode": {"type": "str"},
 }
 
 
@@ -217,6 +219,7 @@ class ProbeAction(ActionBase):
             image=settings["image"],
             arc_license=settings["arc_license"],
             vmss_orchestration=settings["vmss_orchestration"],
+            vbs_status=settings.get("vbs_status"),
         )
 
     def run(self, tmp=None, task_vars=None):

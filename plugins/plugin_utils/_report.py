@@ -41,7 +41,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._journal import (
 
 OS_BY_BUILD = {14393: "2016", 17763: "2019", 20348: "2022", 26100: "2025"}
 OS_NAMES = {"2022": "Windows Server 2022 Datacenter: Azure Edition", "2025": "Windows Server 2025"}
-ACTIONS = ("none", "hotpatch", "baseline", "reboot", "conventional", "rollback", "unknown")
+ACTIONS = ("none", "hotpatch", "baseline", "reboot", "conventional", "rollback", "enable", "unknown")
 STATUSES = (
     "unchanged",
     "patched",
@@ -54,6 +54,8 @@ STATUSES = (
     "planned",
     "assessed",
     "rolled_back",
+    "enabled",
+    "refused",
     "unknown",
 )
 PROBLEM_STATUSES = ("failed", "deferred", "not_reached", "held")
@@ -91,6 +93,7 @@ ACTION_MEANING = {
     "reboot": "a restart was already pending",
     "conventional": "not hotpatch-eligible: regular updates, restart only if Windows needs it",
     "rollback": "the latest hotpatch or cumulative update removed (hotpatch.windows.rollback)",
+    "enable": "hotpatch turned on: VBS, Arm64 CHPE off, the Arc licence (hotpatch.windows.enable)",
     "unknown": "not assessed",
 }
 MAX_TIMELINE_ROWS = 400
@@ -263,7 +266,11 @@ def host_record(
     record = {
         "host": str(host),
         "assessed": assessed,
-        "stage": "patch" if outcome else ("assess" if assessed else "rollback" if rollback_only else "none"),
+        "stage": (
+            ("enable" if out.get("action") == "enable" else "patch")
+            if outcome
+            else ("assess" if assessed else "rollback" if rollback_only else "none")
+        ),
         "os": OS_BY_BUILD.get(build_number) if build_number is not None else None,
         "build_number": build_number,
         "platform": eligibility.get("platform") or inventory.get("platform") or "unknown",
@@ -347,8 +354,33 @@ def host_record(
         "rollback": dict(extra["rollback"]) if isinstance(extra.get("rollback"), Mapping) else None,
         "assessed_at": extra.get("assessed_at"),
         "journal_stage": extra.get("stage"),
+        "signals": _signals(st, facts),
     }
     return mask_secrets(_journal._jsonable(record))
+
+
+def _signals(status: Mapping, facts: Mapping) -> dict:
+    """What the enrolment probe read about who else patches the host and what it could not read
+    (docs/probe.md): read errors (as the probe recorded them: off Azure the metadata address fails as a rule;
+    the eligibility reasons say which read errors matter), local enrolment signals, the update source and
+    Automatic Updates, the Azure patch mode (hotpatch_azure_patch_mode) and the Arc agent's status."""
+    orchestration = _map(status.get("orchestration"))
+    enrolment = _map(status.get("enrolment"))
+    return {
+        "read_errors": {str(k): str(v) for k, v in _map(status.get("read_errors")).items()},
+        "enrolment": enrolment.get("complete"),
+        "enrolment_missing": [str(item) for item in _list(enrolment.get("missing"))],
+        "update_source": orchestration.get("update_source"),
+        "wsus_server": orchestration.get("wsus_server"),
+        "automatic_updates": orchestration.get("automatic_updates"),
+        "azure_patch_mode": orchestration.get("azure_patch_mode"),
+        "azcmagent": _map(facts.get("azcmagent")).get("status") or None,
+        "findings": [
+            str(item.get("code"))
+            for item in _list(orchestration.get("findings"))
+            if isinstance(item, Mapping)
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------------------------- sources
@@ -730,7 +762,9 @@ def build(
         "check_mode": check_mode,
         "state": own_state,
         "phase": (
-            "patch"
+            "enable"
+            if any(r.get("stage") == "enable" for r in ordered)
+            else "patch"
             if any(r.get("stage") == "patch" for r in ordered)
             else "rollback"
             if any(r.get("stage") == "rollback" for r in ordered)
@@ -1288,6 +1322,11 @@ def _why(r: dict) -> str:
             )
     for warning in r.get("warnings") or []:
         items.append(f'<span class="label">warning:</span> {e(warning)}')
+    signals = r.get("signals") or {}
+    if signals.get("update_source") == "wsus":
+        items.append(f'<span class="label">updates from:</span> WSUS {e(signals.get("wsus_server"))}')
+    if signals.get("azure_patch_mode"):
+        items.append(f'<span class="label">Azure patch mode:</span> {e(signals.get("azure_patch_mode"))}')
     return _ul(items, "why") or '<span class="muted">-</span>'
 
 
@@ -1551,6 +1590,7 @@ def render_html(report: Report) -> str:
     phase = {
         "patch": "after patching",
         "rollback": "after a rollback",
+        "enable": "after turning hotpatch on (hotpatch.windows.enable)",
     }.get(s["phase"], "assessment only: nothing was installed or restarted")
     if run.get("check_mode"):
         phase = "plan (check mode): what would happen"

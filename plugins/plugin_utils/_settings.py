@@ -39,6 +39,9 @@ KNOWN = {
     "hotpatch_catalog",
     "hotpatch_availability_group",
     "hotpatch_restart_signals",
+    "hotpatch_vbs_status",
+    "hotpatch_azure_patch_mode",
+    "hotpatch_arc_resource",
     "hotpatch_report_dir",
     "hotpatch_slice",
     # assess
@@ -90,6 +93,9 @@ KNOWN = {
     "enable_arc_license",
     "enable_arm_endpoint",
     "enable_arm_token",
+    "enable_arm_api_version",
+    "enable_vbs_platform_security_features",
+    "enable_run_name",
     # catalog_update
     "catalog_update_source",
     "catalog_update_dest",
@@ -134,6 +140,15 @@ SET_BY_ROLES = {
     "patch_wave_index",
     "patch_steps",
     "rollback_result",
+    "enable_settings_check",
+    "enable_probe",
+    "enable_settings",
+    "enable_licence_target",
+    "enable_licence",
+    "enable_registry",
+    "enable_licence_change",
+    "enable_licence_after",
+    "enable_after",
     "rollback_before",
     "rollback_packages",
     "rollback_target",
@@ -146,6 +161,8 @@ SET_BY_ROLES = {
 PLATFORMS = ("auto", "azure", "azure_local", "arc", "on_premises")
 LICENSES = ("enabled", "disabled", "unknown")
 ORCHESTRATIONS = ("uniform", "flexible")
+PATCH_MODES = ("automaticbyplatform", "automaticbyos", "manual")
+ARC_RESOURCE_KEYS = ("subscription_id", "resource_group", "name", "location")
 UNEXPECTED = ("reboot", "defer", "fail")
 SIGNALS = ("cbs", "windows_update", "file_rename", "computer_rename")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -243,6 +260,9 @@ def rollout_settings(settings):
         raise HotpatchError(
             f"patch_unexpected_reboot must be one of {', '.join(UNEXPECTED)}, got {unexpected!r}"
         )
+    azure_platform = settings.get("patch_azure_platform", "skip")
+    if azure_platform not in ("skip", "install"):
+        raise HotpatchError(f"patch_azure_platform must be skip or install, got {azure_platform!r}")
     for name in ("patch_health_retries", "patch_health_delay"):
         if name in settings:
             result[name] = _int(settings[name], name, 0)
@@ -353,6 +373,31 @@ def host_problems(host, settings, facts_now=None, controller_now=None, check_mod
     check_choice("hotpatch_platform", PLATFORMS)
     check_choice("hotpatch_arc_license", LICENSES)
     check_choice("hotpatch_vmss_orchestration", ORCHESTRATIONS)
+    check_choice("hotpatch_azure_patch_mode", PATCH_MODES)
+    vbs = settings.get("hotpatch_vbs_status")
+    if vbs not in (None, "") and (
+        isinstance(vbs, bool) or str(vbs).strip() not in ("0", "1", "2") or isinstance(vbs, float)
+    ):
+        problems.append(
+            _problem(
+                "bad_setting",
+                f"{host}: hotpatch_vbs_status must be 0, 1 or 2 (VirtualizationBasedSecurityStatus), "
+                f"got {vbs!r}",
+            )
+        )
+    resource = settings.get("hotpatch_arc_resource")
+    if resource not in (None, {}) and (
+        not isinstance(resource, dict)
+        or set(resource) - set(ARC_RESOURCE_KEYS)
+        or not all(isinstance(value, str) and value for value in resource.values())
+    ):
+        problems.append(
+            _problem(
+                "bad_setting",
+                f"{host}: hotpatch_arc_resource must be a mapping of {', '.join(ARC_RESOURCE_KEYS)} "
+                f"(strings), got {resource!r}",
+            )
+        )
     group = settings.get("hotpatch_availability_group")
     if group is not None and (isinstance(group, bool) or not isinstance(group, (str, int))):
         problems.append(

@@ -87,8 +87,8 @@ def _lab_evidence(events) -> list:
 def _justified(host: str, entry: dict, decision) -> str | None:
     """None when this win_reboot of a collection role followed a decision that named Windows' evidence."""
     role = str(entry.get("role"))
-    if role.endswith(("rollback", "enable")):
-        return None  # the user confirmed the change (rollback_confirm, enable_confirm); the lab judges it
+    if role.endswith("rollback"):
+        return None  # the user confirmed the change (rollback_confirm); the lab judges it
     if not isinstance(decision, dict):
         return f"{host}: {role} ran '{entry.get('task')}' but no restart decision (patch_restart) preceded it"
     if str(decision.get("restart")).lower() != "true" or not decision.get("evidence"):

@@ -76,20 +76,52 @@ def _run_script(host, script: str) -> Outcome:
     return interpret(host, script)
 
 
-# Seconds the probe itself waits: its Instance Metadata request times out after 2 s, a CIM query after 15 s
-# (plugins/plugin_utils/hotpatch_probe.ps1). Without a timing model a WMI timeout costs a tenth of that.
+# Seconds the probe itself waits: each Instance Metadata request times out after 2 s, a CIM query after 15 s
+# (plugins/plugin_utils/hotpatch_probe.ps1). Without a timing model a timeout costs a tenth of that.
 IMDS_TIMEOUT, WMI_TIMEOUT, PROBE_WORK = 2.0, 15.0, 2.0
+# The probe's Instance Metadata retries (docs/probe.md): at most 3 requests within 7 s, pausing 0.3 s times
+# the attempt; retried on HTTP 429/410/5xx, and on a timeout where the host looks like an Azure VM.
+IMDS_ATTEMPTS, IMDS_BUDGET, IMDS_PAUSE = 3, 7.0, 0.3
+IMDS_ERRORS = {"timeout": "timeout", "throttled": "http 429", "absent": "unreachable (ConnectFailure)"}
+
+
+def imds_exchange(host) -> tuple:
+    """(answers of each request, lab seconds spent, the probe's read error or None), as the probe asks."""
+    looks_azure = host.spec.get("azure_vm_agent", "absent") != "absent" or str(
+        host.spec["edition_id"]
+    ).startswith("ServerTurbine")
+    answers, seconds = [], 0.0
+    for attempt in range(1, IMDS_ATTEMPTS + 1):
+        answer = host.imds_answer()
+        answers.append(answer)
+        if answer == "timeout":
+            seconds += IMDS_TIMEOUT
+        if answer == "ok":
+            return answers, seconds, None
+        retry = answer == "throttled" or (answer == "timeout" and looks_azure)
+        pause = IMDS_PAUSE * attempt
+        if not retry or attempt == IMDS_ATTEMPTS or seconds + pause + IMDS_TIMEOUT > IMDS_BUDGET:
+            break
+        seconds += pause
+    error = IMDS_ERRORS[answers[-1]]
+    if len(answers) > 1:
+        error = f"{error} after {len(answers)} attempts"
+    return answers, seconds, error
 
 
 def probe(host) -> Outcome:
-    imds = host.imds_answer()
+    answers, imds_seconds, imds_error = imds_exchange(host)
     wmi = host.wmi_answer()
-    lab_seconds = (PROBE_WORK if host.timing else 0.0) + (IMDS_TIMEOUT if imds == "timeout" else 0.0)
+    lab_seconds = (PROBE_WORK if host.timing else 0.0) + (imds_seconds if host.timing else imds_seconds / 10)
     if wmi == "timeout":
         lab_seconds += WMI_TIMEOUT if host.timing else WMI_TIMEOUT / 10
     delay = host.clock.real(lab_seconds) if host.timing else lab_seconds
     delay += modules.powershell_start(host)
-    extra = {"imds": imds} if imds not in ("ok", "absent") else {}
+    extra = {}
+    if answers != ["ok"] and answers != ["absent"]:
+        extra["imds"] = ",".join(answers)
+    if imds_error and answers[-1] != "absent":
+        extra["imds_error"] = imds_error
     if wmi != "ok":
         extra["wmi"] = wmi
     if host.faults.get("probe_garbage"):
@@ -98,7 +130,7 @@ def probe(host) -> Outcome:
             delay=delay,
             what="probe",
         )
-    facts = host.probe_facts(imds=imds, wmi=wmi)
+    facts = host.probe_facts(imds=answers[-1], wmi=wmi, imds_error=imds_error)
     return Outcome(stdout=json.dumps(facts) + "\r\n", delay=delay, what="probe", extra=extra)
 
 
@@ -129,6 +161,24 @@ def logon_test(host, script: str) -> Outcome:
     return Outcome(stdout=out, what="logon_test")
 
 
+def azcmagent(host, command: str) -> Outcome:
+    """`azcmagent show -j`: the agent's state as JSON, as the Azure Connected Machine agent prints it; without
+    -j only the two properties Microsoft's page names ("Agent Status", "Agent Last Heartbeat"); without the
+    agent, cmd's "not recognized" error."""
+    show = host.azcmagent_show()
+    if show is None:
+        return Outcome(
+            stderr="'azcmagent' is not recognized as an internal or external command,\r\n"
+            "operable program or batch file.\r\n",
+            rc=1,
+            what="azcmagent_missing",
+        )
+    if re.search(r"\s(?:-j|--json)\b", command):
+        return Outcome(stdout=json.dumps(show, indent=2) + "\r\n", what="azcmagent_show")
+    lines = [f"Agent Status : {show['status']}", f"Agent Last Heartbeat : {show['lastHeartbeat']}"]
+    return Outcome(stdout="\r\n".join(lines) + "\r\n", what="azcmagent_show")
+
+
 def interpret(host, script: str) -> Outcome:
     """A command line as cmd.exe or PowerShell would run it: servicing commands (dism, wusa,
     Get-WindowsPackage, Remove-WindowsPackage, Get-HotFix) and a few harmless ones; anything else fails
@@ -140,6 +190,8 @@ def interpret(host, script: str) -> Outcome:
     if servicing is not None:
         return servicing
     lowered = body.lower()
+    if re.search(r"azcmagent(?:\.exe)?\"?\s+show\b", lowered):
+        return azcmagent(host, lowered)
     if lowered in ("hostname", "hostname.exe", "$env:computername", "[environment]::machinename"):
         return Outcome(stdout=host.name.upper()[:15] + "\r\n", what="hostname")
     if lowered in ("whoami", "whoami.exe"):

@@ -8,7 +8,16 @@ import yaml
 
 from . import catalog
 
-FLEET_KEYS = {"date", "hosts", "https", "credentials", "boot_seconds", "windows_update", "timing"}
+FLEET_KEYS = {
+    "date",
+    "hosts",
+    "https",
+    "credentials",
+    "boot_seconds",
+    "windows_update",
+    "timing",
+    "azure_resource_manager",
+}
 HOST_KEYS = {
     "os",
     "platform",
@@ -36,7 +45,27 @@ HOST_KEYS = {
     "drivers",
     "dotnet",
     "hotpatch_title",
+    "uefi",
+    "secure_boot",
+    "azure_vm_agent",
+    "enrolment_signals",
+    "windows_update_policy",
+    "wsus_approved",
 }
+# The Windows Update policy values (HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate and its AU key)
+WU_POLICY_KEYS = {
+    "wu_server": str,
+    "use_wu_server": int,
+    "no_auto_update": int,
+    "au_options": int,
+    "scheduled_install_day": int,
+    "scheduled_install_time": int,
+}
+ARC_KEYS = {"agent", "hotpatch_license", "hotpatch_license_expires", "status", "resource"}
+ARC_RESOURCE_KEYS = {"subscription_id", "resource_group", "name", "location"}
+# The subscription the lab's Arc machines are connected to (azcmagent show, the fake Resource Manager)
+LAB_SUBSCRIPTION = "00000000-0000-0000-0000-00000000a11b"
+LAB_TENANT = "00000000-0000-0000-0000-00000000c0de"
 PLATFORMS = ("azure", "azure_local", "arc", "on_premises")
 REBOOT_REASONS = ("cbs", "windows_update", "file_rename", "computer_rename")
 SIMPLE_FAULTS = {
@@ -122,6 +151,7 @@ def load_fleet(fleet) -> dict:
     if default_boot is None:
         default_boot = 3 if timing is None else timing["boot"] * timing["scale"]
     windows_update = parse_windows_update(data.get("windows_update"))
+    arm = parse_resource_manager(data.get("azure_resource_manager"))
     try:
         table = catalog.Catalog(windows_update["releases"] if windows_update else None)
         table.known_rows("2025")  # validates the fleet's release rows now
@@ -145,7 +175,26 @@ def load_fleet(fleet) -> dict:
         "windows_update": windows_update,
         "timing": timing,
         "catalog": table,
+        "azure_resource_manager": arm,
     }
+
+
+def parse_resource_manager(raw):
+    """None (no fake Azure Resource Manager) or {token, enable_seconds}: the lab serves the Arc machines'
+    license profiles on loopback (Microsoft.HybridCompute machines/licenseProfiles, REST API 2024-07-10)."""
+    if raw is None:
+        return None
+    if raw is True:
+        raw = {}
+    if not isinstance(raw, dict) or set(raw) - {"token", "enable_seconds"}:
+        raise FleetError(
+            "fleet: azure_resource_manager must be true or a mapping with token and enable_seconds"
+        )
+    token = str(raw.get("token", "lab-arm-token"))
+    if not token or any(char.isspace() for char in token):
+        raise FleetError("fleet: azure_resource_manager.token must be a non-empty word")
+    seconds = _seconds(raw.get("enable_seconds", 0), "azure_resource_manager.enable_seconds")
+    return {"token": token, "enable_seconds": seconds}
 
 
 # The timing model (lab seconds). Each default is a public figure where one was found, else an assumption
@@ -353,10 +402,8 @@ def normalise_host(
     )
     table = table or catalog.default_catalog()
     arc = spec.get("arc") or {}
-    if not isinstance(arc, dict) or set(arc) - {"agent", "hotpatch_license", "hotpatch_license_expires"}:
-        raise FleetError(
-            f"host {name}: arc must be a mapping with agent, hotpatch_license and hotpatch_license_expires"
-        )
+    if not isinstance(arc, dict) or set(arc) - ARC_KEYS:
+        raise FleetError(f"host {name}: arc must be a mapping with keys among {sorted(ARC_KEYS)}")
     default_agent = "running" if host["platform"] in ("arc", "azure_local") else "absent"
     host["arc"] = {
         "agent": _choice(
@@ -379,6 +426,56 @@ def normalise_host(
             else None
         ),
     }
+    agent_state = host["arc"]["agent"]
+    host["arc"]["status"] = _choice(
+        name,
+        {"arc.status": arc.get("status", {"running": "Connected"}.get(agent_state, "Disconnected"))},
+        "arc.status",
+        ("Connected", "Disconnected", "Expired"),
+        "Connected",
+    )
+    resource = arc.get("resource") or {}
+    if not isinstance(resource, dict) or set(resource) - ARC_RESOURCE_KEYS:
+        raise FleetError(f"host {name}: arc.resource must be a mapping of {sorted(ARC_RESOURCE_KEYS)}")
+    host["arc"]["resource"] = {
+        "subscription_id": str(resource.get("subscription_id", LAB_SUBSCRIPTION)),
+        "resource_group": str(resource.get("resource_group", "rg-lab-arc")),
+        "name": str(resource.get("name", name)),
+        "location": str(resource.get("location", "westeurope")),
+    }
+    host["uefi"] = bool(spec.get("uefi", True))
+    secure = spec.get("secure_boot", host["uefi"])
+    if not isinstance(secure, bool):
+        raise FleetError(f"host {name}: secure_boot must be true or false")
+    if secure and not host["uefi"]:
+        raise FleetError(f"host {name}: secure_boot needs uefi (BIOS firmware has no Secure Boot)")
+    host["secure_boot"] = secure
+    if host["vbs"] == "running" and not secure:
+        raise FleetError(
+            f"host {name}: vbs running needs UEFI with Secure Boot (Microsoft: at bare minimum); set vbs to "
+            "enabled (configured, not running) or off"
+        )
+    default_vm_agent = "running" if host["platform"] == "azure" else "absent"
+    host["azure_vm_agent"] = _choice(
+        name, spec, "azure_vm_agent", ("running", "stopped", "absent"), default_vm_agent
+    )
+    host["enrolment_signals"] = _choice(
+        name, spec, "enrolment_signals", ("auto", "present", "absent"), "auto"
+    )
+    policy = spec.get("windows_update_policy") or {}
+    if not isinstance(policy, dict) or set(policy) - set(WU_POLICY_KEYS):
+        raise FleetError(f"host {name}: windows_update_policy must be a mapping of {sorted(WU_POLICY_KEYS)}")
+    for key, value in policy.items():
+        kind = WU_POLICY_KEYS[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+            raise FleetError(f"host {name}: windows_update_policy.{key} must be a {kind.__name__}")
+    host["windows_update_policy"] = {key: policy.get(key) for key in WU_POLICY_KEYS}
+    approved = spec.get("wsus_approved", "all")
+    if approved != "all" and (
+        not isinstance(approved, list) or not all(re.fullmatch(r"KB\d+", str(kb)) for kb in approved)
+    ):
+        raise FleetError(f"host {name}: wsus_approved must be 'all' or a list of KB ids")
+    host["wsus_approved"] = approved if approved == "all" else [str(kb) for kb in approved]
     host["timezone"] = str(spec.get("timezone", "UTC"))
     host["boot_seconds"] = float(spec.get("boot_seconds", default_boot))
     host["faults"] = _parse_faults(name, spec.get("faults") or [])
@@ -436,6 +533,9 @@ def normalise_host(
     if not isinstance(enrolled, bool):
         raise FleetError(f"host {name}: hotpatch_enrolled must be true or false")
     host["hotpatch_enrolled"] = enrolled
+    # not pinned by the fleet: enrolment follows Microsoft's rules as the host changes (VBS turned on,
+    # CHPE turned off, the Arc licence enabled)
+    host["hotpatch_enrolled_pinned"] = "hotpatch_enrolled" in spec
     if latest:
         # already has what Windows Update offers it now: the date's cycle, on the line this host is on
         month = catalog.cycle_month(date)

@@ -172,6 +172,41 @@ def win_reg_stat(host, params):
     return {"exists": False}, 0.0
 
 
+def _registry_path(path: str) -> str:
+    """A registry path as PowerShell's HKLM: drive names it (HKEY_LOCAL_MACHINE\\, HKLM\\ accepted)."""
+    text = str(path or "").strip().rstrip("\\")
+    lowered = text.lower()
+    for prefix in ("hkey_local_machine\\", "hklm\\", "hklm:\\"):
+        if lowered.startswith(prefix):
+            return "HKLM:\\" + text[len(prefix) :]
+    return text
+
+
+def win_regedit(host, params):
+    """ansible.windows.win_regedit state=present for a value (what the enable role writes): changed when
+    the data differs; in check mode nothing is written. DWORD data is an integer (digits, or 0x...)."""
+    path = _registry_path(params.get("path"))
+    name = params.get("name")
+    state = params.get("state", "present")
+    if not path.startswith("HKLM:\\") or not name or state != "present":
+        return {
+            "failed": True,
+            "msg": f"the lab's win_regedit on {host.name} simulates state=present of HKLM values only",
+        }, 0.0
+    kind = str(params.get("type") or "string").lower()
+    data = params.get("data")
+    if kind in ("dword", "qword"):
+        try:
+            data = int(str(data), 0)
+        except ValueError:
+            return {"failed": True, "msg": f"data {data!r} is not a valid {kind} value"}, 0.0
+    before = host.registry_value(path, name)
+    changed = before != data
+    if changed and not params.get("__check_mode"):
+        host.set_registry(path, name, data)
+    return {"changed": changed, "data_changed": changed, "data_type_changed": False}, 0.0
+
+
 def _service(name, display, state, start_mode):
     return {
         "name": name,
@@ -214,6 +249,10 @@ def services(host) -> list:
         _service("wuauserv", "Windows Update", "started", "manual"),
         _service("TrustedInstaller", "Windows Modules Installer", "stopped", "manual"),
     ]
+    vm_agent = host.spec.get("azure_vm_agent", "absent")
+    if vm_agent != "absent":
+        state = "started" if vm_agent == "running" else "stopped"
+        listed.append(_service("WindowsAzureGuestAgent", "Windows Azure Guest Agent", state, "auto"))
     agent = host.spec["arc"]["agent"]
     if agent != "absent":
         state = "started" if agent == "running" else "stopped"
@@ -675,6 +714,7 @@ HANDLERS = {
     "ping": win_ping,
     "setup": setup,
     "win_reg_stat": win_reg_stat,
+    "win_regedit": win_regedit,
     "win_service_info": win_service_info,
     "win_wait_for": win_wait_for,
     "win_hotfix": win_hotfix,

@@ -370,6 +370,7 @@ class LabServer:
             self.ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self.ssl_context.load_cert_chain(cert_path, key_path)
         self.servers = {}
+        self.arm = None  # the fake Azure Resource Manager (fleet key azure_resource_manager)
         self.tasks = set()  # keeps restart tasks referenced until they finish
         self.watch_pid = None  # stop when this process is gone
 
@@ -394,6 +395,12 @@ class LabServer:
             )
             if not spec["faults"].get("unreachable"):
                 await server.listen()
+        arm = self.fleet.get("azure_resource_manager")
+        if arm is not None:
+            from .arm import ResourceManager
+
+            self.arm = ResourceManager(self, arm["token"], arm["enable_seconds"])
+            await self.arm.start()
         self.write_inventory()
         control = await asyncio.start_server(self.control, "127.0.0.1", 0)
         self.control_port = control.sockets[0].getsockname()[1]
@@ -408,6 +415,7 @@ class LabServer:
                     "control_port": self.control_port,
                     "scale": self.clock.scale,
                     "hosts": {name: {"port": s.port} for name, s in self.servers.items()},
+                    "arm": {"endpoint": self.arm.endpoint, "token": self.arm.token} if self.arm else None,
                 },
                 indent=2,
             )
@@ -427,6 +435,8 @@ class LabServer:
                 stop.set()
         self.write_counters()
         control.close()
+        if self.arm is not None:
+            self.arm.close()
         for server in self.servers.values():
             server.refuse()
 
@@ -497,12 +507,11 @@ class LabServer:
             hosts[name] = entry
         # The lab's clock is simulated (it starts at the fleet's date), so the controller's clock cannot vouch
         # for it: the inventory turns off the collection's host-clock check (hotpatch_clock_tolerance).
-        inventory = {
-            "all": {
-                "vars": {"hotpatch_clock_tolerance": "off"},
-                "children": {"windows": {"hosts": hosts}},
-            }
-        }
+        shared = {"hotpatch_clock_tolerance": "off"}
+        if self.arm is not None:
+            # the enable role's Resource Manager endpoint and token: the lab's fake one on loopback
+            shared.update(enable_arm_endpoint=self.arm.endpoint, enable_arm_token=self.arm.token)
+        inventory = {"all": {"vars": shared, "children": {"windows": {"hosts": hosts}}}}
         (self.state_dir / "inventory.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
 
 

@@ -13,7 +13,7 @@ import time
 import uuid
 
 from . import catalog, titles
-from .fleet import hotpatch_capable
+from .fleet import LAB_TENANT, hotpatch_capable
 
 UPDATE_NS = uuid.UUID("6f1d3a52-8c1e-4d55-9d0b-2b1b6a3d7e10")
 EPOCH_1601 = datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
@@ -95,7 +95,23 @@ class SimHost:
         self.group = spec["vars"].get("hotpatch_availability_group")
         self.logon_ready = True
         self.update_tasks = {}
-        self.enrolled = spec["hotpatch_enrolled"]
+        self._enrolled = spec["hotpatch_enrolled"]
+        self.enrolled_pinned = spec.get("hotpatch_enrolled_pinned", True)
+        self.enrolment_lost = False
+        # Registry values the probe reads and the enable role writes: DeviceGuard's VBS configuration and
+        # Memory Management's HotPatchRestrictions (what the next boot applies); other values written by
+        # win_regedit go to `registry`
+        self.vbs_config = 1 if spec["vbs"] in ("enabled", "running") else None
+        self.platform_security_features = 1 if spec["vbs"] in ("enabled", "running") else None
+        arm64 = spec["architecture"] == "ARM64"
+        self.hotpatch_restrictions_reg = 1 if arm64 and not spec["chpe"] else None
+        self.registry = {}
+        self.pending_boot = {}  # what -> the change that takes effect at the next boot
+        # The Arc machine's license profile (the fake Azure Resource Manager): None = not created (HTTP 404)
+        self.licence_profile = None
+        if spec["arc"].get("hotpatch_license") == "enabled":
+            self.licence_profile = {"Hotpatch": {"status": "Enabled", "since": clock.now()}}
+        self.licence_enable_seconds = 0.0
         self.defender_index = None  # the Defender definition index installed in the lab
         self.msrt_month = None
         self.dotnet_installed = set()  # months
@@ -159,14 +175,45 @@ class SimHost:
     def _state(self) -> dict:
         return dict(self.spec, ubr=self.ubr)
 
+    @property
+    def enrolled(self) -> bool:
+        """Enrolled in hotpatch: as the fleet pinned it, else as Microsoft's rules say now (a host whose VBS
+        was turned on, whose CHPE was turned off or whose Arc licence was enabled becomes enrolled)."""
+        if self.enrolment_lost:
+            return False
+        if self.enrolled_pinned:
+            return self._enrolled
+        return hotpatch_capable(self._state())
+
+    @enrolled.setter
+    def enrolled(self, value: bool):
+        self._enrolled = value
+        if not value:
+            self.enrolment_lost = True
+
     def licence_valid(self, now=None) -> bool:
         expires = self.spec["arc"].get("hotpatch_license_expires")
         return expires is None or (now or self.clock.now()) < expires
+
+    def refresh_licence(self, now=None):
+        """The Hotpatch feature of the license profile: Enabling becomes Enabled after enable_seconds
+        (Microsoft: about 10 minutes; the fleet's azure_resource_manager.enable_seconds); licensed then."""
+        feature = (self.licence_profile or {}).get("Hotpatch")
+        if not feature:
+            return
+        now = now or self.clock.now()
+        due = (now - feature["since"]).total_seconds() >= self.licence_enable_seconds
+        if feature["status"] == "Enabling" and due:
+            feature.update(status="Enabled", since=now)
+        licence = "enabled" if feature["status"] == "Enabled" else "disabled"
+        if self.spec["arc"]["hotpatch_license"] != licence:
+            self.spec = dict(self.spec, arc=dict(self.spec["arc"], hotpatch_license=licence))
 
     def hotpatch_eligible(self, now=None) -> bool:
         """Microsoft's rules, now: capable (image, edition, VBS, CHPE, Arc agent and licence), enrolled, and
         an
         Arc licence that has not lapsed."""
+        self.refresh_licence(now)
         if not (self.enrolled and hotpatch_capable(self._state())):
             return False
         return self.spec["platform"] != "arc" or self.licence_valid(now)
@@ -194,9 +241,100 @@ class SimHost:
         return {"off": 0, "enabled": 1, "running": 2}[self.spec["vbs"]]
 
     def hotpatch_restrictions(self):
-        if self.spec["architecture"] != "ARM64" or self.spec["chpe"]:
+        """Memory Management\\HotPatchRestrictions as the registry holds it (CHPE follows at next boot)."""
+        return self.hotpatch_restrictions_reg
+
+    # ---------------------------------------------------------------- registry the enable role writes
+    DEVICE_GUARD = r"hklm:\system\currentcontrolset\control\deviceguard"
+    MEMORY_MANAGEMENT = r"hklm:\system\currentcontrolset\control\session manager\memory management"
+
+    def registry_value(self, path: str, name: str):
+        key, value = path.lower().rstrip("\\"), name.lower()
+        if key == self.DEVICE_GUARD and value == "enablevirtualizationbasedsecurity":
+            return self.vbs_config
+        if key == self.DEVICE_GUARD and value == "requireplatformsecurityfeatures":
+            return self.platform_security_features
+        if key == self.MEMORY_MANAGEMENT and value == "hotpatchrestrictions":
+            return self.hotpatch_restrictions_reg
+        return self.registry.get((key, value))
+
+    def set_registry(self, path: str, name: str, data) -> bool:
+        """win_regedit state=present: writes a value; returns whether it changed. A change that Windows
+        applies at the next boot (VBS, CHPE) and that differs from the running state is a `pending` event."""
+        key, value = path.lower().rstrip("\\"), name.lower()
+        if self.registry_value(path, name) == data:
+            return False
+        if key == self.DEVICE_GUARD and value == "enablevirtualizationbasedsecurity":
+            self.vbs_config = data
+        elif key == self.DEVICE_GUARD and value == "requireplatformsecurityfeatures":
+            self.platform_security_features = data
+        elif key == self.MEMORY_MANAGEMENT and value == "hotpatchrestrictions":
+            self.hotpatch_restrictions_reg = data
+        else:
+            self.registry[(key, value)] = data
+        self.record(self.name, "registry_set", path=path, value=name, data=data)
+        if key == self.DEVICE_GUARD and value == "enablevirtualizationbasedsecurity":
+            running = self.spec["vbs"] == "running"
+            if (data == 1) != running:
+                self.pending_boot["vbs"] = f"EnableVirtualizationBasedSecurity={data}"
+                self.record(self.name, "pending", what="vbs", detail=self.pending_boot["vbs"])
+        if key == self.MEMORY_MANAGEMENT and value == "hotpatchrestrictions":
+            chpe_off = not self.spec["chpe"]
+            if self.spec["architecture"] == "ARM64" and (data == 1) != chpe_off:
+                self.pending_boot["chpe"] = f"HotPatchRestrictions={data}"
+                self.record(self.name, "pending", what="chpe", detail=self.pending_boot["chpe"])
+        return True
+
+    def _apply_boot_changes(self):
+        """What the next boot applies: VBS runs when configured and the firmware is UEFI with Secure
+        Boot (Microsoft: at bare minimum), else it stays enabled, not running; CHPE follows
+        HotPatchRestrictions."""
+        if "vbs" in self.pending_boot:
+            if self.vbs_config == 1:
+                vbs = "running" if self.spec["uefi"] and self.spec["secure_boot"] else "enabled"
+            else:
+                vbs = "off"
+            self.spec = dict(self.spec, vbs=vbs)
+        if "chpe" in self.pending_boot:
+            self.spec = dict(self.spec, chpe=self.hotpatch_restrictions_reg != 1)
+        self.pending_boot.clear()
+
+    # ---------------------------------------------------------------- enrolment signals, azcmagent
+    def enrolment_registry(self) -> dict:
+        """The local enrolment signals Microsoft's ISO page sets: present while the host is enrolled (fleet
+        key enrolment_signals: auto), or as the fleet pins them."""
+        mode = self.spec.get("enrolment_signals", "auto")
+        present = mode == "present" or (mode == "auto" and self.enrolled)
+        if not present:
+            return {"hotpatch_table_size": None, "package_name": None, "package_version": None}
+        return {
+            "hotpatch_table_size": 0x1000,
+            "package_name": "Hotpatch Enrollment Package",
+            "package_version": "10.0.20348.1129",
+        }
+
+    def azcmagent_show(self):
+        """`azcmagent show -j` as the Azure Connected Machine agent prints it (keys: Microsoft's azcmagent
+        show page and public scripts, tests/windows_samples/README.md), or None without the agent."""
+        arc = self.spec["arc"]
+        if arc["agent"] == "absent":
             return None
-        return 1
+        status = arc["status"] if arc["agent"] == "running" else "Disconnected"
+        now = self.clock.now()
+        beat = now - datetime.timedelta(minutes=2 if status == "Connected" else 60 * 24 * 3)
+        resource = arc["resource"]
+        return {
+            "resourceName": resource["name"],
+            "resourceGroup": resource["resource_group"],
+            "subscriptionId": resource["subscription_id"],
+            "tenantId": LAB_TENANT,
+            "vmId": str(uuid.uuid5(UPDATE_NS, f"vm/{self.name}")),
+            "location": resource["location"],
+            "agentVersion": "1.50.03000.2",
+            "status": status,
+            "lastHeartbeat": beat.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "cloud": "AzureCloud",
+        }
 
     def _fault_once(self, name: str) -> bool:
         if self.faults.get(name) and name not in self.faults_used:
@@ -248,8 +386,30 @@ class SimHost:
             return self.name.upper()[:15]
         return self.spec.get("pending_rename") or (self.name.upper()[:14] + "2")
 
-    def probe_facts(self, imds: str = "ok", wmi: str = "ok") -> dict:
+    def probe_facts(self, imds: str = "ok", wmi: str = "ok", imds_error=None) -> dict:
+        """What the probe prints. `imds`: the answer of its last Instance Metadata request; `imds_error`:
+        what it records when that request failed (docs/probe.md); `wmi`: the DeviceGuard query's answer."""
         agent = self.spec["arc"]["agent"]
+        read_errors = {}
+        if imds_error:
+            read_errors["imds"] = imds_error
+        if wmi != "ok":
+            read_errors["vbs"] = "wmi timeout"
+        vm_agent = self.spec.get("azure_vm_agent", "absent")
+        show = self.azcmagent_show()
+        azcmagent = None
+        if show is not None:
+            azcmagent = {
+                "status": show["status"],
+                "last_heartbeat": show["lastHeartbeat"],
+                "resource_name": show["resourceName"],
+                "resource_group": show["resourceGroup"],
+                "subscription_id": show["subscriptionId"],
+                "tenant_id": show["tenantId"],
+                "location": show["location"],
+                "agent_version": show["agentVersion"],
+            }
+        policy = self.spec.get("windows_update_policy") or {}
         return {
             "os": {
                 "product_name": self.product_name(),
@@ -261,7 +421,7 @@ class SimHost:
             },
             "vbs_status": self.vbs_status() if wmi == "ok" else None,
             "hotpatch_restrictions": self.hotpatch_restrictions(),
-            "secure_boot": self.spec["vbs"] != "off",
+            "secure_boot": self.spec["secure_boot"] if self.spec.get("uefi", True) else None,
             "azure": self.azure_metadata(imds),
             "arc": {"agent_installed": agent != "absent", "agent_running": agent == "running"},
             "hotfixes": sorted({kb.upper() for kb in self.hotfixes}),
@@ -269,6 +429,25 @@ class SimHost:
             "last_boot": iso(self.last_boot),
             "now": iso(self.clock.now()),
             "timezone": self.spec["timezone"],
+            "vbs_config": {
+                "enable_virtualization_based_security": self.vbs_config,
+                "require_platform_security_features": self.platform_security_features,
+            },
+            "enrolment": self.enrolment_registry(),
+            "azure_vm_agent": {"installed": vm_agent != "absent", "running": vm_agent == "running"},
+            "azcmagent": azcmagent,
+            "windows_update_policy": {
+                key: policy.get(key)
+                for key in (
+                    "wu_server",
+                    "use_wu_server",
+                    "no_auto_update",
+                    "au_options",
+                    "scheduled_install_day",
+                    "scheduled_install_time",
+                )
+            },
+            "read_errors": read_errors,
         }
 
     def _qfe_add(self, kb: str):
@@ -319,7 +498,16 @@ class SimHost:
         return offer
 
     def offered_updates(self) -> list:
-        """Updates a search for 'IsInstalled = 0' returns now."""
+        """Updates a search for 'IsInstalled = 0' returns now: on a WSUS-managed host (UseWUServer=1 and a
+        WUServer) only what the WSUS server approved (fleet key wsus_approved: all or a list of KBs)."""
+        offers = self._offered_updates()
+        policy = self.spec.get("windows_update_policy") or {}
+        approved = self.spec.get("wsus_approved", "all")
+        if policy.get("use_wu_server") == 1 and policy.get("wu_server") and approved != "all":
+            offers = [offer for offer in offers if offer.get("kb") in approved]
+        return offers
+
+    def _offered_updates(self) -> list:
         now = self.clock.now()
         arch = self.spec["architecture"]
         offers = [self._monthly(row, arch) for row in self.os_offer(now)]
@@ -733,6 +921,7 @@ class SimHost:
         self.record(self.name, "restart_down")
 
     def come_up(self):
+        self._apply_boot_changes()
         if self.staged_ubr is not None:
             self.ubr = self.staged_ubr
             self.staged_ubr = None
@@ -780,6 +969,10 @@ class SimHost:
             "hotpatch_eligible": self.hotpatch_eligible(now),
             "enrolled": self.enrolled,
             "licence_valid": self.licence_valid(now),
+            "vbs": self.spec["vbs"],
+            "chpe": self.spec["chpe"] if self.spec["architecture"] == "ARM64" else None,
+            "hotpatch_license": self.spec["arc"]["hotpatch_license"],
+            "pending_boot": sorted(self.pending_boot),
             "hotfixes": sorted(self.hotfixes),
             "reboot_pending": sorted(self.reboot_pending),
             "cycle": month,

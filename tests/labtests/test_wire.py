@@ -37,6 +37,8 @@ FLEET = {
             "timezone": "W. Europe Standard Time",
         },
         "imds01": {"os": "2025", "platform": "azure", "faults": ["imds_timeout"]},
+        # a probe that outlives a 1 s operation timeout: Instance Metadata and the DeviceGuard query time out
+        "slowprobe01": {"os": "2025", "platform": "azure", "faults": ["imds_timeout", "wmi_timeout"]},
         "garbage01": {"os": "2022", "platform": "azure", "faults": ["probe_garbage"]},
     },
 }
@@ -160,7 +162,17 @@ def test_probe_prints_the_raw_facts(lab, nested):
         "last_boot",
         "now",
         "timezone",
+        # the optional keys of the enrolment probe (docs/probe.md)
+        "vbs_config",
+        "enrolment",
+        "azure_vm_agent",
+        "azcmagent",
+        "windows_update_policy",
+        "read_errors",
     }
+    assert facts["read_errors"] == {} and facts["azure_vm_agent"] == {"installed": True, "running": True}
+    assert facts["enrolment"]["package_name"] == "Hotpatch Enrollment Package"
+    assert facts["vbs_config"]["enable_virtualization_based_security"] == 1 and facts["azcmagent"] is None
 
 
 def test_probe_arm_arc_and_pending(lab):
@@ -175,9 +187,11 @@ def test_probe_arm_arc_and_pending(lab):
 
 
 def test_fault_imds_timeout(lab):
+    # three requests (the probe retries a timeout on an Azure VM), 2 s each, a tenth without a timing model
     out, _, rc, seconds = run_probe(session(lab, "imds01"))
-    assert rc == 0 and seconds >= 1.9
-    assert json.loads(out)["azure"] is None
+    facts = json.loads(out)
+    assert rc == 0 and seconds >= 0.6
+    assert facts["azure"] is None and facts["read_errors"] == {"imds": "timeout after 3 attempts"}
 
 
 def test_fault_probe_garbage(lab):
@@ -230,7 +244,7 @@ def test_wire_faults(tmp_path, fault):
 def test_long_command_outlives_operation_timeouts(lab):
     """A command running longer than OperationTimeout: Receive answers the WS-Man timeout fault and the client
     asks again, as with Windows."""
-    port = lab.ports()["imds01"]
+    port = lab.ports()["slowprobe01"]
     sess = winrm.Session(
         f"http://127.0.0.1:{port}/wsman",
         auth=("Administrator", "Lab-Passw0rd!"),
@@ -238,9 +252,9 @@ def test_long_command_outlives_operation_timeouts(lab):
         operation_timeout_sec=1,
         read_timeout_sec=3,
     )
-    before = Ledger(lab.state_dir).counters().get("imds01", {}).get("requests", 0)
+    before = Ledger(lab.state_dir).counters().get("slowprobe01", {}).get("requests", 0)
     out, _, rc, seconds = run_probe(sess)
     assert rc == 0 and seconds >= 1.9 and json.loads(out)["azure"] is None
     time.sleep(0.7)
     # open, command, 2 sends, at least two receives (one timed out), signal, delete
-    assert Ledger(lab.state_dir).counters()["imds01"]["requests"] - before >= 8
+    assert Ledger(lab.state_dir).counters()["slowprobe01"]["requests"] - before >= 8

@@ -51,6 +51,6 @@ def test_checker_catches_broken_scripts(broken):
 def test_checker_catches_a_broken_probe(installed_collection):
     probe = (installed_collection / "plugins" / "plugin_utils" / "hotpatch_probe.ps1").read_bytes()
     assert not syntax_errors(probe)
-    broken = probe.replace(b"$azure = $null\ntry {", b"$azure = $null\ntry (", 1)
+    broken = probe.replace(b"$vbsStatus = $null\ntry {", b"$vbsStatus = $null\ntry (", 1)
     assert broken != probe
     assert syntax_errors(broken)

@@ -7,6 +7,7 @@ Regenerate probe_outputs/ after changing a sample or the probe:
 ``python -m tests.windows_samples.transliterate``.
 """
 
+import datetime
 import json
 import re
 from pathlib import Path
@@ -54,6 +55,39 @@ def hotfix_ids(source):
     return [line[start:end].strip() for line in lines[2:] if line.strip()]
 
 
+def _time_field(obj, name):
+    """Get-TimeField: ISO 8601 UTC when the text parses as a date and time, else the text ('' when absent)."""
+    text = _field(obj, name)
+    if not text:
+        return ""
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _registry(name):
+    """A recorded registry sample as a dict, or {} (the key does not exist) when the host names none."""
+    return _json("registry", name) if name else {}
+
+
+def azcmagent_document(agent):
+    """What the probe makes of `azcmagent show -j` output (a JSON object)."""
+    return {
+        "status": _field(agent, "status"),
+        "last_heartbeat": _time_field(agent, "lastHeartbeat"),
+        "resource_name": _field(agent, "resourceName"),
+        "resource_group": _field(agent, "resourceGroup"),
+        "subscription_id": _field(agent, "subscriptionId"),
+        "tenant_id": _field(agent, "tenantId"),
+        "location": _field(agent, "location"),
+        "agent_version": _field(agent, "agentVersion"),
+    }
+
+
 def probe_document(host):
     """The raw facts the probe prints for one host definition of hosts.yml."""
     registry = _json("registry", host["registry"])
@@ -91,6 +125,15 @@ def probe_document(host):
     reboot = host["reboot"]
     renames = reboot["file_rename_operations"]
     active, pending = reboot["active_name"], reboot["pending_name"]
+    device_guard = _registry(host.get("deviceguard_registry"))
+    memory = _registry(host.get("memory_management"))
+    package = _registry(host.get("enrollment_package"))
+    policy = _registry(host.get("windows_update_policy"))
+    policy_wu, policy_au = policy.get("WindowsUpdate", {}), policy.get("AU", {})
+    agent = host.get("azure_vm_agent")
+    azcmagent = None
+    if host.get("azcmagent") and host["himds"] is not None:
+        azcmagent = azcmagent_document(_json("azcmagent", host["azcmagent"]))
     return {
         "os": os,
         "vbs_status": vbs_status,
@@ -108,6 +151,30 @@ def probe_document(host):
         "last_boot": host["last_boot"],
         "now": host["now"],
         "timezone": host["timezone"],
+        "vbs_config": {
+            "enable_virtualization_based_security": _nullable_int(
+                device_guard.get("EnableVirtualizationBasedSecurity")
+            ),
+            "require_platform_security_features": _nullable_int(
+                device_guard.get("RequirePlatformSecurityFeatures")
+            ),
+        },
+        "enrolment": {
+            "hotpatch_table_size": _nullable_int(memory.get("HotPatchTableSize")),
+            "package_name": package.get("Name"),
+            "package_version": package.get("Version"),
+        },
+        "azure_vm_agent": {"installed": agent is not None, "running": agent == "Running"},
+        "azcmagent": azcmagent,
+        "windows_update_policy": {
+            "wu_server": policy_wu.get("WUServer"),
+            "use_wu_server": _nullable_int(policy_au.get("UseWUServer")),
+            "no_auto_update": _nullable_int(policy_au.get("NoAutoUpdate")),
+            "au_options": _nullable_int(policy_au.get("AUOptions")),
+            "scheduled_install_day": _nullable_int(policy_au.get("ScheduledInstallDay")),
+            "scheduled_install_time": _nullable_int(policy_au.get("ScheduledInstallTime")),
+        },
+        "read_errors": dict(host.get("read_errors") or {}),
     }
 
 

@@ -25,8 +25,18 @@ EXPECTED = {
     "drop01": ("failed", r"^drop01: .*(aborted|closed|reset)", 0),
     "garbage01": ("failed", r"^garbage01: .*probe output is not JSON", 0),
     "oddbuild01": ("unchanged", r"not in the hotpatch catalog", 0),
-    "imds01": ("patched", rf"installed {HOTPATCH_KB} without a restart", 0),
+    "imds01": (
+        "unchanged",
+        r"not patched: facts the decision needs could not be read.*timeout after 3 attempts",
+        0,
+    ),
     "imds02": ("patched", rf"installed {HOTPATCH_KB} without a restart", 0),
+    "imdsonce01": ("patched", rf"installed {HOTPATCH_KB} without a restart", 0),
+    "throttle01": ("patched", rf"installed {HOTPATCH_KB} without a restart", 0),
+    "wmi01": ("unchanged", r"not patched: facts the decision needs could not be read.*wmi timeout", 0),
+    "wmionce01": ("unchanged", r"not patched: facts the decision needs could not be read.*wmi timeout", 0),
+    "wsus01": ("unchanged", r"WSUS approval missing\?.*http://wsus.lab.test:8530", 0),
+    "azplat01": ("unchanged", r"not patched: Azure patches this VM itself", 0),
     "hpreboot01": ("restarted", rf"installed {HOTPATCH_KB}, restarted", 1),
     "hpdefer01": ("deferred", r"unexpected restart .*deferred by patch_unexpected_reboot=defer", 0),
     "hpfail01": ("failed", r"^hpfail01: .*unexpected restart.*patch_unexpected_reboot=fail", 0),
@@ -84,17 +94,56 @@ def test_unknown_build_is_left_alone(run):
     assert "oddbuild01" not in run.installs
 
 
-def test_imds_timeout_is_reported_as_not_azure(run):
-    # without the instance metadata the host cannot prove it is an Azure VM: the collection says why it
-    # is not eligible (troubleshooting.md: set hotpatch_platform) and patches it without a restart
+def test_imds_timeout_is_facts_incomplete_never_regular_updates(run):
+    # Instance Metadata that never answers on an Azure VM (the Azure VM agent is installed): the image cannot
+    # be checked, so the host is facts_incomplete - neither patched nor restarted - and the report says why
     record = run.records["imds01"]
-    assert record["eligible"] is False and record["platform"] == "on_premises"
-    assert "edition_not_supported" in [reason["code"] for reason in record["reasons"]]
-    assert record["restarted"] is False
-    # with hotpatch_platform and hotpatch_image set, the same host is eligible and takes the hotpatch
+    assert record["eligible"] is False and record["platform"] == "azure"
+    assert [reason["code"] for reason in record["reasons"]] == ["facts_incomplete"]
+    assert record["plan"]["action"] == "none" and record["cause"]["code"] == "facts_incomplete"
+    assert "imds01" not in run.installs and record["restarted"] is False
+    # with hotpatch_platform and hotpatch_image set (what it could not read), the same host takes the hotpatch
     record = run.records["imds02"]
     assert record["eligible"] is True and record["platform"] == "azure" and record["action"] == "hotpatch"
     assert record["reboot_avoided"] is True
+
+
+@pytest.mark.parametrize("host", ["imdsonce01", "throttle01", "wmi01", "wmionce01"])
+def test_transient_read_failures_never_lead_to_a_restart(run, host):
+    """A transient Instance Metadata or WMI failure never changes a host's plan to one that restarts it: the
+    ledger shows no restart and no cumulative update; the Instance Metadata hosts took the month's hotpatch
+    (the probe's retry answered), the WMI hosts nothing at all, with the cause in the report."""
+    assert run.restarts.get(host, 0) == 0
+    installs = run.events(host, "install")
+    assert all(not event["restart"] for event in installs), installs
+    record = run.records[host]
+    assert record["plan"]["action"] in ("hotpatch", "none") and record["plan"]["reboot"] is False
+    if host.startswith("wmi"):
+        assert installs == [] and record["cause"]["code"] == "facts_incomplete"
+        assert (
+            "VirtualizationBasedSecurityStatus could not be read (wmi timeout)" in record["cause"]["message"]
+        )
+        assert "hotpatch_vbs_status" in record["cause"]["message"]
+    else:
+        assert [event["kb"] for event in installs] == [HOTPATCH_KB] and record["eligible"] is True
+    probes = [e for e in run.events(host, "command") if e.get("what") == "probe"]
+    first = probes[0]
+    assert first.get("wmi" if host.startswith("wmi") else "imds"), first
+
+
+def test_other_orchestrators_are_reported(run):
+    # WSUS approved nothing: Windows Update offers nothing although the host lacks the month's hotpatch
+    record = run.records["wsus01"]
+    assert record["cause"]["code"] == "wsus_approval_missing" and "wsus01" not in run.installs
+    assert any("AUOptions=4" in warning and "every day at 03:00" in warning for warning in record["warnings"])
+    assert record["signals"]["update_source"] == "wsus" and record["signals"]["automatic_updates"] == (
+        "scheduled_install"
+    )
+    # Azure patches this VM itself (hotpatch_azure_patch_mode): assessed and reported only, nothing installed
+    record = run.records["azplat01"]
+    assert record["cause"]["code"] == "azure_platform_orchestrated" and "azplat01" not in run.installs
+    assert record["plan"]["action"] == "none"
+    assert record["signals"]["azure_patch_mode"] == "AutomaticByPlatform"
 
 
 def test_hotpatch_that_needs_a_restart(run):

@@ -137,6 +137,35 @@ def test_rollback_restart_is_judged_by_the_lab_alone():
     assert len(found) == 1 and "no Windows evidence" in found[0]
 
 
+def pending(host, what="vbs"):
+    return {"host": host, "event": "pending", "what": what}
+
+
+def test_enable_restart_needs_a_pending_change_and_a_decision():
+    # the enable role restarts through the patch role's wave: a decision that names the change's evidence,
+    # and the lab's `pending` event (a registry change that takes effect at the next boot)
+    audit = [
+        decision("web01", evidence=["EnableVirtualizationBasedSecurity=1 written ..."]),
+        reboot("web01", role="hotpatch.windows.patch"),
+    ]
+    assert violations([pending("web01"), *restart("web01")], audit) == []
+    # the same restart without the lab's evidence is caught
+    assert violations(restart("web01"), audit) == [
+        "web01: restart 1 in the ledger had no Windows evidence before it (no install that needed a restart, "
+        "no uninstall, no restart pending)"
+    ]
+
+
+def test_enable_role_restart_without_a_decision_is_caught():
+    found = violations(
+        [pending("web01"), *restart("web01")], [reboot("web01", role="hotpatch.windows.enable")]
+    )
+    assert found == [
+        "web01: hotpatch.windows.enable ran 'Restart the host' but no restart decision (patch_restart) "
+        "preceded it"
+    ]
+
+
 def test_test_own_reboots_are_counted_not_judged():
     # a test's own win_reboot (no collection role) is counted against the ledger, not judged
     assert violations([install("web01", True), *restart("web01")], [reboot("web01", role=None)]) == []

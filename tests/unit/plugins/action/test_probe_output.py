@@ -190,7 +190,54 @@ def test_launcher_runs_stdin_as_one_script_block():
 
 def test_samples_name_their_sources():
     readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
-    for folder in ("registry", "deviceguard", "imds", "hotfix"):
+    for folder in ("registry", "deviceguard", "imds", "hotfix", "azcmagent"):
         for sample in sorted((SAMPLES / folder).iterdir()):
             assert f"{folder}/{sample.name}" in readme, f"{folder}/{sample.name} has no source in README.md"
     assert readme.count("https://learn.microsoft.com/") >= 4
+
+
+def test_probe_prints_the_optional_keys(probe_text):
+    from ansible_collections.hotpatch.windows.plugins.plugin_utils._facts import OPTIONAL_KEYS
+
+    for key in OPTIONAL_KEYS:
+        assert re.search(rf"^\s*{key} = ", probe_text, re.MULTILINE), f"the probe does not print {key}"
+
+
+def test_probe_reads_the_enrolment_and_update_policy_signals(probe_text):
+    for source in (
+        "'HotPatchTableSize'",
+        r"Update\TargetingInfo\DynamicInstalled\Hotpatch.",
+        "'EnableVirtualizationBasedSecurity'",
+        "'RequirePlatformSecurityFeatures'",
+        r"HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate",
+        "'WUServer'",
+        "'UseWUServer'",
+        "'NoAutoUpdate'",
+        "'AUOptions'",
+        "'WindowsAzureGuestAgent'",
+        r"AzureConnectedMachineAgent\azcmagent.exe",
+    ):
+        assert source in probe_text, f"the probe does not read {source}"
+
+
+def test_the_only_child_process_is_azcmagent_show_and_it_is_bounded(probe_text):
+    code = "\n".join(line for line in probe_text.splitlines() if not line.lstrip().startswith("#"))
+    assert code.count("[System.Diagnostics.Process]::Start(") == 1
+    assert "$startInfo.Arguments = 'show -j'" in code
+    assert "WaitForExit($AzcmagentTimeoutMs)" in code and "$agentProcess.Kill()" in code
+    timeout = int(re.search(r"\$AzcmagentTimeoutMs = (\d+)", code).group(1))
+    assert timeout <= 15000
+
+
+def test_instance_metadata_retries_are_bounded(probe_text):
+    attempts = int(re.search(r"\$ImdsAttempts = (\d+)", probe_text).group(1))
+    budget = int(re.search(r"\$ImdsBudgetMs = (\d+)", probe_text).group(1))
+    assert 1 < attempts <= 3 and budget <= 10000
+    # retried on HTTP 429, 410 and 5xx, and on a timeout only where an answer is due
+    assert "$httpCode -eq 429 -or $httpCode -eq 410 -or $httpCode -ge 500" in probe_text
+    assert "$retry = $looksAzure" in probe_text
+
+
+def test_read_errors_are_recorded_not_swallowed(probe_text):
+    for fact in ("vbs", "imds", "arc", "hotfixes", "azcmagent", "os", "windows_update_policy", "enrolment"):
+        assert f"'{fact}'" in probe_text, f"the probe never records a read error of {fact}"

@@ -6,7 +6,9 @@ from hotpatch_cases import case_facts, load, params
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._facts import (
     FACT_KEYS,
+    OPTIONAL_KEYS,
     os_release,
+    read_error,
     validate_facts,
 )
 
@@ -29,7 +31,7 @@ def test_validate_facts(case):
             assert fragment in str(info.value)
         return
     result = validate_facts(facts)
-    assert set(result) == set(FACT_KEYS)
+    assert set(result) == set(FACT_KEYS) | set(OPTIONAL_KEYS)
     for path, expected in case["normalised"].items():
         assert _value(result, path) == expected, path
 
@@ -48,3 +50,8 @@ def test_os_release(case):
 @pytest.mark.parametrize("facts", [None, {}, {"os": None}, {"os": "2025"}, {"os": {"build": True}}])
 def test_os_release_of_unusable_facts(facts):
     assert os_release(facts) is None
+
+
+@pytest.mark.parametrize("case", params(CASES["read_errors"]))
+def test_read_error(case):
+    assert read_error(case_facts(case), case["fact"]) == case["reason"]

@@ -32,9 +32,12 @@ def status_of(short):
         "eligibility": {
             "eligible": short.get("eligible", True),
             "platform": "azure",
-            "reasons": [],
+            "reasons": [
+                {"code": "facts_incomplete", "message": text} for text in short.get("incomplete", [])
+            ],
             "warnings": [],
         },
+        "orchestration": short.get("orchestration", {}),
         "cycle": cycle,
         "release_line": short.get("release_line", "hotpatch"),
         "current": {"build": None, "kb": None, "month": None},
