@@ -141,6 +141,7 @@ bench: collection
 	status=0; $(BIN)/python tests/perf/bench_filters.py || status=1; \
 	$(BIN)/python tests/perf/bench_lab.py || status=1; \
 	$(BIN)/python tests/perf/bench_assess.py --profile || status=1; \
+	$(BIN)/python tests/perf/bench_rollout.py || status=1; \
 	$(BIN)/python tests/perf/bench_year.py || status=1; exit $$status
 
 # The simulated fleet on its own: `make lab-start`, then `source build/lab/env.sh` (or `make shell`) and

@@ -78,6 +78,11 @@ def assessed_status(probe, host, problems=None, search=None):
         )
     status.update({key: value for key, value in probe.items() if key not in RESULT_KEYS})
     status.update(failed=False, unreachable=False, message="", cause=None)
+    # The status's own warnings (who else patches the host, the calendar...): Ansible takes a registered
+    # result's top-level `warnings` away to show them, so they are read from the fact the probe set.
+    own = (probe.get("ansible_facts") or {}).get("hotpatch")
+    if isinstance(own, dict) and isinstance(own.get("warnings"), list):
+        status["warnings"] = list(own["warnings"])
     if problems:
         message = "; ".join(str(problem.get("message")) for problem in problems)
         cause = {"code": problems[0].get("code", "bad_setting"), "message": message}

@@ -4,8 +4,11 @@ ansible-runner's limit), all slices at once, as AWX schedules them.
 - The plan is per host: the union of the slices' plans and dynamic groups equals one unsliced run, and the
   fleet report that extensions/awx/merge_reports.yml merges from the slices equals the unsliced report.
 - The restart caps (patch_batch_size, patch_max_per_group) hold inside each slice, on the lab's ledger; the
-  slices install and restart exactly what one unsliced run does. Across slices running at the same time a
-  group can have up to N x patch_max_per_group hosts down (docs/awx.md).
+  slices install and restart exactly what one unsliced run does. Across AWX slices running at the same time
+  a group can have up to N x patch_max_per_group hosts down, so the patch template is not sliced by AWX.
+- hotpatch_slice=i/N instead (N jobs at once, each with the whole inventory, as N nodes of a workflow): each
+  availability group falls whole into one slice, so patch_max_per_group holds across the whole fleet on the
+  lab's ledger, and the N jobs together install and restart what one run does (docs/awx.md).
 
 Fleets: the plan comparison runs on tests/lab/fleets/demo.yml and on every fleet file listed in the
 environment variable HOTPATCH_AWX_FLEETS (paths separated by the OS path separator: fleets held back from
@@ -26,6 +29,10 @@ from tests.lab import Lab
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SLICES = 3
+GROUPS = {
+    host: (spec.get("vars") or {}).get("hotpatch_availability_group")
+    for host, spec in yaml.safe_load((HERE / "fleets" / "slicing.yml").read_text())["hosts"].items()
+}
 
 
 def _fleets() -> list[Path]:
@@ -164,7 +171,11 @@ def test_sliced_patch_keeps_the_caps_inside_each_slice(work):
     fleet = HERE / "fleets" / "slicing.yml"
     batch, cap = 2, 1
     answers = {"patch_batch_size": str(batch), "patch_max_per_group": cap}
-    with Lab(fleet, work / "lab-sliced") as sliced_lab, Lab(fleet, work / "lab-whole") as whole_lab:
+    with (
+        Lab(fleet, work / "lab-sliced") as sliced_lab,
+        Lab(fleet, work / "lab-whole") as whole_lab,
+        Lab(fleet, work / "lab-groups") as groups_lab,
+    ):
         hosts = _hosts(sliced_lab.inventory)
         extra = launch_vars(
             "Hotpatch - patch", dict(answers, hotpatch_awx_report_root=str(work / "r-sliced"))
@@ -172,18 +183,34 @@ def test_sliced_patch_keeps_the_caps_inside_each_slice(work):
         whole_extra = launch_vars(
             "Hotpatch - patch", dict(answers, hotpatch_awx_report_root=str(work / "r-whole"))
         )
-        with ThreadPoolExecutor(max_workers=SLICES + 1) as pool:
+        with ThreadPoolExecutor(max_workers=2 * SLICES + 1) as pool:
             futures = [
                 pool.submit(run_job, work, "playbooks/patch.yml", sliced_lab.inventory, extra, ",".join(part))
                 for part in (slice_hosts(hosts, SLICES, n) for n in range(1, SLICES + 1))
+            ]
+            group_futures = [
+                pool.submit(
+                    run_job,
+                    work,
+                    "playbooks/patch.yml",
+                    groups_lab.inventory,
+                    launch_vars(
+                        "Hotpatch - patch",
+                        dict(answers, hotpatch_awx_report_root=str(work / "r-groups")),
+                    )
+                    | {"hotpatch_slice": f"{n}/{SLICES}"},
+                )
+                for n in range(1, SLICES + 1)
             ]
             whole = pool.submit(
                 run_job, work, "playbooks/patch.yml", whole_lab.inventory, whole_extra
             ).result()
             slices = [f.result() for f in futures]
+            group_slices = [f.result() for f in group_futures]
         sliced_ledger, whole_ledger = sliced_lab.ledger(), whole_lab.ledger()
+        groups_ledger = groups_lab.ledger()
 
-    for job in [*slices, whole]:
+    for job in [*slices, *group_slices, whole]:
         assert job.status == "successful", job.stdout()[-3000:]
     assert _merged(slices, "hotpatch_plan") == whole.facts("hotpatch_plan")
     restarting = {h for h, plan in whole.facts("hotpatch_plan").items() if plan["reboot"]}
@@ -222,3 +249,26 @@ def test_sliced_patch_keeps_the_caps_inside_each_slice(work):
     merged, own = merge.artifacts["hotpatch_report"], whole.artifacts["hotpatch_report"]
     for key in ("host_count", "by_action", "by_status", "restarts", "restarts_planned", "reboot_avoided"):
         assert merged[key] == own[key], key
+
+    # hotpatch_slice: every group whole in one slice, so the group cap holds across the fleet.
+    assert _merged(group_slices, "hotpatch_plan") == whole.facts("hotpatch_plan")
+    assert all(job.facts("hotpatch_plan") for job in group_slices), "a slice got no host"
+    for group in {g for g in GROUPS.values() if g}:
+        assert len(_group_slices(group_slices, group)) == 1, f"group {group} is split over slices"
+    group_peak = groups_ledger.max_down_per_group()
+    assert group_peak and all(n <= cap for n in group_peak.values()), group_peak
+    assert groups_ledger.max_down() <= SLICES * batch
+    assert {h: sorted(k) for h, k in groups_ledger.installs().items()} == {
+        h: sorted(k) for h, k in whole_ledger.installs().items()
+    }
+    assert groups_ledger.restarts() == dict.fromkeys(restarting, 1)
+
+
+def _slice_groups(job) -> list:
+    """The availability groups of the hosts a job patched (from its hosts' plans' inventory data)."""
+    return [GROUPS.get(host) for host in job.facts("hotpatch_plan")]
+
+
+def _group_slices(jobs, group) -> list:
+    """The jobs (by index) whose hosts include a member of `group`."""
+    return [i for i, job in enumerate(jobs) if group in _slice_groups(job)]

@@ -114,8 +114,14 @@ def check(ledger_events: list, audit: list, ports: dict) -> dict:
         entries = [e for e in mine if e["host"] == host]
         checked.append(host)
         restarts = sum(1 for e in events if e.get("event") == "restart_down")
-        decision, outcome, attempts = None, None, []
+        decision, outcome, attempts, started, ended = None, None, [], [], 0
         for entry in entries:
+            if entry.get("kind") == "reboot_start":
+                started.append(entry)
+                continue
+            if entry.get("kind") == "reboot_skipped":
+                ended += 1
+                continue
             if entry.get("kind") == "facts":
                 facts = entry.get("facts") or {}
                 if isinstance(facts.get("patch_restart"), dict):
@@ -125,9 +131,17 @@ def check(ledger_events: list, audit: list, ports: dict) -> dict:
                 continue
             if entry.get("kind") != "reboot" or entry.get("check_mode"):
                 continue
+            ended += 1
             attempts.append(entry.get("role"))
             if _is_collection_role(entry.get("role")):
                 reason = _justified(host, entry, decision)
+                if reason:
+                    violations.append(reason)
+        # a win_reboot started but never answered (the run was interrupted): it ran, on the same decision
+        for entry in started[ended:]:
+            attempts.append(entry.get("role"))
+            if _is_collection_role(entry.get("role")):
+                reason = _justified(host, dict(entry, status="interrupted"), decision)
                 if reason:
                     violations.append(reason)
         # the lab judges every restart a collection role made (a test's own win_reboot is the test's business)

@@ -203,3 +203,33 @@ def test_command_line_checks_a_lab_state_directory(tmp_path, capsys):
     lines = [plan("web01", "baseline", True), decision("web01"), reboot("web01")]
     audit.write_text("".join(json.dumps(dict(line, time=9e9)) + "\n" for line in lines))
     assert restart_safety.main(["--state", str(tmp_path), "--audit", str(audit)]) == 0
+
+
+def reboot_start(host, role="hotpatch.windows.patch"):
+    return {
+        "kind": "reboot_start",
+        "host": host,
+        "port": PORTS[host],
+        "role": role,
+        "task": "Restart the host",
+    }
+
+
+def test_a_reboot_interrupted_before_its_result_still_counts_and_is_judged():
+    """A run killed while win_reboot waits for the host: the start is the attempt, on the decision before."""
+    ledger = [install("web01", True), *restart("web01")]
+    assert (
+        violations(ledger, [plan("web01", "baseline", True), decision("web01"), reboot_start("web01")]) == []
+    )
+    found = violations(ledger, [plan("web01", "baseline", True), reboot_start("web01")])
+    assert len(found) == 1 and "no restart decision" in found[0]
+
+
+def test_a_skipped_reboot_is_no_attempt():
+    audit = [
+        plan("sql01", "conventional", True),
+        reboot_start("sql01"),
+        {"kind": "reboot_skipped", "host": "sql01", "port": PORTS["sql01"]},
+    ]
+    found = violations([install("sql01", True), *restart("sql01")], audit)
+    assert len(found) == 1 and "restart nobody planned" in found[0]

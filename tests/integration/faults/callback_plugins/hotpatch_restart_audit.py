@@ -84,6 +84,28 @@ class CallbackModule(CallbackBase):
         if picked and status == "ok":
             self._write(dict(base, kind="facts", facts=picked))
 
+    def v2_runner_on_start(self, host, task):
+        """A win_reboot sent to a host: a run interrupted before its result still started it."""
+        if str(task.action or "").split(".")[-1] in REBOOT_ACTIONS and not _check_mode(task):
+            role = task._role.get_name() if getattr(task, "_role", None) else None
+            self._write(
+                {
+                    "host": host.get_name(),
+                    "port": host.vars.get("ansible_port"),
+                    "role": role,
+                    "task": task.get_name(),
+                    "kind": "reboot_start",
+                }
+            )
+
+    def v2_runner_on_skipped(self, result):
+        task = getattr(result, "task", None) or result._task
+        if str(task.action or "").split(".")[-1] in REBOOT_ACTIONS:
+            host = getattr(result, "host", None) or result._host
+            self._write(
+                {"host": host.get_name(), "port": host.vars.get("ansible_port"), "kind": "reboot_skipped"}
+            )
+
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")
 

@@ -67,3 +67,11 @@ def test_status_keeps_one_shape(case):
 def test_groups(case):
     status = {"failed": case.get("failed", False), "eligibility": {"eligible": case.get("eligible", True)}}
     assert assess_groups(case["plan"], status) == case["expected"]
+
+
+def test_status_keeps_the_probe_warnings_ansible_takes_off_the_result():
+    """A registered result loses its top-level warnings (Ansible shows them); the fact keeps them."""
+    warning = "Automatic Updates install updates on a schedule (every day at 03:00) ... (AUOptions=4)"
+    probe = dict(probe_of({"ok": True}), ansible_facts={"hotpatch": {"warnings": [warning]}})
+    assert assessed_status(probe, "web01")["warnings"] == [warning]
+    assert assessed_status(probe_of({"ok": True}), "web01")["warnings"] == []
