@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import Ho
 DOCUMENTATION = r"""
 name: arc_license_request
 short_description: The Azure Resource Manager URL of an Arc machine's license profile
-version_added: 1.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Returns C({url, location, missing, subscription_id, resource_group, name}) of the resource

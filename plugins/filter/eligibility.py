@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import Ho
 DOCUMENTATION = r"""
 name: eligibility
 short_description: Whether a Windows host can take hotpatches, and every reason why not
-version_added: 0.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Evaluates a host's raw facts (the probe output of M(hotpatch.windows.eligibility_info)) against

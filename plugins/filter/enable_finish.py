@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import Ho
 DOCUMENTATION = r"""
 name: enable_finish
 short_description: A host's last outcome of P(hotpatch.windows.enable#role), with its Hotpatch licence
-version_added: 1.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - A host whose restart wave never started is C(not_reached), with why (see

@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import Ho
 DOCUMENTATION = r"""
 name: enable_outcome
 short_description: A host's outcome after P(hotpatch.windows.enable#role) wrote its registry values
-version_added: 1.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Returns the host's C(hotpatch_outcome) in the rollout's shape (see

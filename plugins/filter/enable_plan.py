@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import Ho
 DOCUMENTATION = r"""
 name: enable_plan
 short_description: What to change on a host to make it hotpatch-eligible, and what is refused
-version_added: 1.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Takes a host's M(hotpatch.windows.baseline_info) result and returns the plan of

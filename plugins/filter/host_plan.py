@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._plan import host
 DOCUMENTATION = r"""
 name: host_plan
 short_description: What a Windows host installs this cycle, what waits, and whether a restart is expected
-version_added: 0.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Turns a host's M(hotpatch.windows.baseline_info) result (C(hotpatch_status)) and the updates Windows

@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._window import wi
 DOCUMENTATION = r"""
 name: maintenance_window
 short_description: Whether a host's maintenance window is open at the host's current time
-version_added: 0.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Takes a maintenance window (C(patch_maintenance_window) of the role P(hotpatch.windows.patch#role))

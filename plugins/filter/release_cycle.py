@@ -13,7 +13,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import Ho
 DOCUMENTATION = r"""
 name: release_cycle
 short_description: The Windows Server hotpatch release cycle a date falls in
-version_added: 0.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Returns the release cycle (baseline or hotpatch month) that a date falls in for Windows Server 2022

@@ -8,7 +8,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import pla
 DOCUMENTATION = r"""
 name: waves
 short_description: Split the hosts that restart into waves capped by size and availability group
-version_added: 0.1.0
+version_added: 1.0.0
 author: hotpatch.windows developers (@hotpatch-windows)
 description:
   - Takes the plans of the fleet (inventory_hostname to P(hotpatch.windows.host_plan#filter) result, with

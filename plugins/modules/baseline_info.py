@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 module: baseline_info
 short_description: Tell where a Windows host stands against the hotpatch release calendar
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs one read-only PowerShell probe on the host (one round trip over C(winrm), C(psrp), or C(ssh) with
     the C(powershell) shell), then decides on the controller the host's hotpatch eligibility, the release

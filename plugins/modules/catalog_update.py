@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 module: catalog_update
 short_description: Update the hotpatch release catalog from Microsoft's security update documents
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads Microsoft's monthly security update documents (the CVRF documents of the MSRC security updates API,
     v3.0) for a range of months and writes the release catalog rows they show to a file usable as

@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 module: eligibility_info
 short_description: Tell whether a Windows host can take hotpatches, and why not
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs one read-only PowerShell probe on the host (one round trip over C(winrm), C(psrp), or C(ssh) with
     the C(powershell) shell) that collects the raw facts hotpatch depends on, then decides on the controller

@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 module: journal
 short_description: Journal a hotpatch run on the controller and write its report
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Appends events of a hotpatch run to the run journal on the controller, and writes the fleet report from
     it. The roles C(hotpatch.windows.assess), C(hotpatch.windows.patch) and C(hotpatch.windows.report) call
