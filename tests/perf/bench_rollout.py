@@ -9,7 +9,9 @@ and boots in 180; `--scale` real seconds per lab second). Three runs on fresh la
 
 - collection: `ansible-playbook hotpatch.windows.patch -e patch_batch_size=25% -e patch_max_per_group=3`;
 - assess: `ansible-playbook hotpatch.windows.assess` (what the rollout's assessment costs on its own);
-- today: tests/perf/playbooks/today_patch.yml (`ansible.windows.win_updates`, `reboot: true`, `serial: 25%`).
+- today: tests/perf/playbooks/today_patch.yml (`ansible.windows.win_updates`, `reboot: true`, `serial: 25%`);
+- lockstep (with `--lockstep`): tests/perf/playbooks/lockstep_patch.yml, the assess and patch roles in one
+  play, whose waves run in lock step (the mechanism the playbook does not use; docs/performance.md).
 
 Measured: wall time, controller CPU (the ansible-playbook process and every fork it waited for, from the
 kernel's rusage), tasks dispatched per host (the play recap), the span from the first restart to the last
@@ -36,6 +38,7 @@ from _common import REPO, collections_path, int_list, load_average, print_machin
 
 PERF = Path(__file__).resolve().parent
 TODAY = PERF / "playbooks" / "today_patch.yml"
+LOCKSTEP = PERF / "playbooks" / "lockstep_patch.yml"
 GROUPS = 10
 BATCH = "25%"
 MAX_PER_GROUP = 3
@@ -98,8 +101,9 @@ def measure(kind: str, count: int, scale: float, forks: int, root: Path) -> dict
     work = root / f"{kind}-{count}"
     work.mkdir(parents=True)
     with Lab(make_fleet(count, scale), work / "lab") as lab:
-        if kind == "collection":
-            args = ["hotpatch.windows.patch", "-e", f"patch_batch_size={BATCH}"]
+        if kind in ("collection", "lockstep"):
+            target = "hotpatch.windows.patch" if kind == "collection" else str(LOCKSTEP)
+            args = [target, "-e", f"patch_batch_size={BATCH}"]
             args += [
                 "-e",
                 f"patch_max_per_group={MAX_PER_GROUP}",
@@ -136,6 +140,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int_list, default=[20, 100, 500])
     parser.add_argument("--full", action="store_true", help="also 1,000 hosts")
+    parser.add_argument(
+        "--lockstep", action="store_true", help="also the roles in one play (waves in lock step)"
+    )
     parser.add_argument("--forks", type=int, default=50)
     parser.add_argument("--scale", type=float, default=0.01, help="real seconds per lab second")
     args = parser.parse_args(argv)
@@ -151,7 +158,7 @@ def main(argv=None) -> int:
     rows = {}
     with tempfile.TemporaryDirectory(prefix="bench-rollout-") as tmp:
         for count in sizes:
-            for kind in ("collection", "assess", "today"):
+            for kind in ("collection", "assess", "today", *(["lockstep"] if args.lockstep else [])):
                 rows[(kind, count)] = measure(kind, count, args.scale, args.forks, Path(tmp))
                 r = rows[(kind, count)]
                 print(
