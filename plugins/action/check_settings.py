@@ -30,7 +30,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         result["changed"] = False
-        _, args = self.validate_argument_spec(
+        _spec, args = self.validate_argument_spec(
             argument_spec={
                 "scope": {"type": "str", "choices": ["rollout", "host"], "default": "host"},
                 "now": {"type": "str"},

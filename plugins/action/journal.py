@@ -163,7 +163,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         self._interrupted = []
         self._watcher = None
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _spec, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         event = args["event"]
         host = args.get("host") or task_vars.get("inventory_hostname")
         root = _journal.report_root(args.get("dir") or self._var(task_vars, "hotpatch_report_dir"))

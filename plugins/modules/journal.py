@@ -143,7 +143,7 @@ seealso:
   - plugin: hotpatch.windows.host_plan
     plugin_type: filter
 author:
-  - hotpatch.windows developers
+  - hotpatch.windows developers (@hotpatch-windows)
 """
 
 EXAMPLES = r"""

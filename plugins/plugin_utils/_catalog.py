@@ -536,7 +536,7 @@ class Catalog:
     def governing_baseline(self, os, month):
         """The baseline month that governs ``month``: the latest baseline month <= it."""
         current = month
-        for _ in range(13):
+        for _attempt in range(13):
             if self.cycle_type(os, current)[0] == "baseline":
                 return current
             current = add_months(current, -1)

@@ -39,9 +39,9 @@ import os as _os
 import re
 import stat
 import tempfile
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import yaml
 

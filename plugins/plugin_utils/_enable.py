@@ -522,7 +522,7 @@ def enable_finish(
         error = _feature_status(licence_change)[2] if isinstance(licence_change, dict) else "not sent"
         text = f"{licence['method']} of the Hotpatch licence feature failed: {error or 'no answer'}"
         return dict(outcome, route="failed", status="failed", message=f"{host}: {text}")
-    _, feature, error = _feature_status(licence_after)
+    _status, feature, error = _feature_status(licence_after)
     if feature == "Failed" or error:
         text = f"the Hotpatch licence feature is {feature or 'unknown'} after the request"
         text += f" ({error})" if error else ""

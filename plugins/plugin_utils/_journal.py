@@ -590,7 +590,7 @@ def open_run(
         if found is not None:
             return found, False
         moment = moment or utcnow()
-        for _ in range(20):
+        for _attempt in range(20):
             run_id = new_run_id(moment)
             path = root / run_id
             try:

@@ -281,7 +281,7 @@ def restart_decision(outcome, now, last_install=None, window=None, host=None):
 
         evidence, message = boot_evidence(outcome, now)
         return {"restart": bool(evidence), "evidence": evidence, "unreachable": False, "message": message}
-    evidence, _ = _evidence(None, now, signals_only=True)
+    evidence, _ignored = _evidence(None, now, signals_only=True)
     boot = ((now or {}).get("facts") or {}).get("last_boot")
     if not evidence and outcome.get("restart", {}).get("needed") and last_install and boot:
         booted, installed = _instant(boot), _instant(last_install)

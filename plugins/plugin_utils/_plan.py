@@ -41,6 +41,7 @@ ACTIONS = ("none", "hotpatch", "baseline", "reboot", "conventional")
 KINDS = ("hotpatch", "lcu", "security", "definition", "msrt", "other", "driver", "optional", "upgrade")
 SECURITY_KINDS = ("hotpatch", "lcu", "security", "definition", "msrt")
 DECISIONS = ("install", "defer", "skip", "reject")
+DECISION_WORDS = {"defer": "deferred", "skip": "skipped", "reject": "not installed"}
 NO_HOTPATCH_POLICIES = ("install", "fail", "skip")
 AZURE_PLATFORM_POLICIES = ("skip", "install")
 # Cause codes (contract: reports and the outcome filters read them).
@@ -394,7 +395,7 @@ def _decide(row, decision, reason):
 def _next_baseline(cycle, catalog, os):
     """The next baseline month after ``cycle`` (catalog cycle rows, else the planned pattern)."""
     month = cycle["month"]
-    for _ in range(12):
+    for _month in range(12):
         month = add_months(month, 1)
         if catalog.cycle_type(os, month)[0] == "baseline" if os else int(month[5:]) in (1, 4, 7, 10):
             return month
@@ -540,7 +541,7 @@ def _searched_plan(state, rows, policy, catalog):
         chosen = [row for row in rows if row["decision"] == decision]
         if chosen:
             reasons.append(
-                f"{ {'defer': 'deferred', 'skip': 'skipped', 'reject': 'not installed'}[decision] }: "
+                f"{DECISION_WORDS[decision]}: "
                 + "; ".join(f"{_label(row)} ({row['reason']})" for row in chosen)
             )
     restart_rows = [row for row in install_rows if row["restart"]]

@@ -561,7 +561,7 @@ def _timeline(sources: list[Source], now: datetime.datetime, states: list[str]) 
     points.sort(key=lambda p: (p[0], p[1]))
     current = peak = 0
     peak_at = None
-    for moment, delta, _ in points:
+    for moment, delta, _host in points:
         current += delta
         if current > peak:
             peak, peak_at = current, moment

@@ -96,7 +96,7 @@ def place_waves(plans, batch_size, max_per_group=None, down=None):
     down_groups, down_count = _down_groups(down)
     room = size - down_count
     if room <= 0:
-        return [], [host for host, _ in hosts]
+        return [], [host for host, _plan in hosts]
     waves = []
     held = []
     # Where the search for a group's next host starts (key None: hosts without a group, or no cap). A full
