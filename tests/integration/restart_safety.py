@@ -8,7 +8,9 @@ at the next boot (``pending``), or a restart already pending when the lab starte
 ``windows_update``). PendingFileRenameOperations and a pending computer rename are not evidence.
 
 And the collection's side must agree: every win_reboot a collection role ran followed a restart decision
-(``patch_restart``) that named Windows' evidence, and the ledger shows every restart the collection reports.
+(``patch_restart``, or the ``decision`` of the hotpatch.windows.rollout_step that restarted it) that named
+Windows' evidence, and the ledger shows every restart the collection reports. A rollout_step interrupted
+before its result never reported its decision: the lab's own evidence judges its restarts.
 
 Inputs: the lab ledger (what the simulated hosts did) and the audit lines written by the callback plugin
 ``faults/callback_plugins/hotpatch_restart_audit.py`` (what the roles decided and which win_reboot ran).
@@ -115,7 +117,14 @@ def check(ledger_events: list, audit: list, ports: dict) -> dict:
         checked.append(host)
         restarts = sum(1 for e in events if e.get("event") == "restart_down")
         decision, outcome, attempts, started, ended = None, None, [], [], 0
+        steps_started, steps_ended = [], 0
         for entry in entries:
+            if entry.get("kind") == "step_start":
+                steps_started.append(entry)
+                continue
+            if entry.get("kind") == "step_end":
+                steps_ended += 1
+                continue
             if entry.get("kind") == "reboot_start":
                 started.append(entry)
                 continue
@@ -144,6 +153,11 @@ def check(ledger_events: list, audit: list, ports: dict) -> dict:
                 reason = _justified(host, dict(entry, status="interrupted"), decision)
                 if reason:
                     violations.append(reason)
+        # a rollout_step (which restarts inside one task) started but never answered: it decided and may have
+        # restarted the host (up to twice) before the interruption; its decision never reached the controller,
+        # so the lab's own evidence below judges those restarts
+        for entry in steps_started[steps_ended:]:
+            attempts += [entry.get("role")] * 2
         # the lab judges every restart a collection role made (a test's own win_reboot is the test's business)
         for index, verdict in enumerate(_lab_evidence(events), start=1):
             role = attempts[index - 1] if index <= len(attempts) else None

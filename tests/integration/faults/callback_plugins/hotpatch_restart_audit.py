@@ -25,6 +25,17 @@ DOCUMENTATION = """
 
 FACT_KEYS = ("hotpatch_plan", "hotpatch_outcome", "patch_restart")
 REBOOT_ACTIONS = ("win_reboot",)
+# hotpatch.windows.rollout_step runs win_reboot inside one task: its result carries the restart decision
+# (``decision``) and each restart it made (``steps.reboot``, ``steps.reboot_again``).
+STEP_ACTIONS = ("rollout_step",)
+RESTARTING_STEPS = ("restart", "wave")
+
+
+def _restarting_step(task) -> bool:
+    """A rollout_step task that may restart the host (outside check mode)."""
+    if str(task.action or "").split(".")[-1] not in STEP_ACTIONS or _check_mode(task):
+        return False
+    return str((task.args or {}).get("step")) in RESTARTING_STEPS
 
 
 def _check_mode(task) -> bool:
@@ -79,13 +90,48 @@ class CallbackModule(CallbackBase):
                     check_mode=_check_mode(task),
                 )
             )
+        if short in STEP_ACTIONS and status != "skipped":
+            self._record_step(base, task, data)
         facts = data.get("ansible_facts") or {}
         picked = {key: facts[key] for key in FACT_KEYS if key in facts}
         if picked and status == "ok":
             self._write(dict(base, kind="facts", facts=picked))
 
+    def _record_step(self, base, task, data):
+        """A rollout_step result: its decision first, then each restart it made, then that it ended."""
+        if isinstance(data.get("decision"), dict):
+            self._write(dict(base, kind="facts", facts={"patch_restart": data["decision"]}))
+        steps = data.get("steps") or {}
+        for name in ("reboot", "reboot_again"):
+            step = steps.get(name)
+            if isinstance(step, dict):
+                failed = step.get("failed") or step.get("unreachable")
+                self._write(
+                    dict(
+                        base,
+                        kind="reboot",
+                        status="failed" if failed else "ok",
+                        rebooted=bool(step.get("rebooted")),
+                        check_mode=_check_mode(task),
+                    )
+                )
+        if _restarting_step(task):
+            self._write(dict(base, kind="step_end"))
+
     def v2_runner_on_start(self, host, task):
-        """A win_reboot sent to a host: a run interrupted before its result still started it."""
+        """A win_reboot sent to a host: a run interrupted before its result still started it. A rollout_step
+        that may restart the host is recorded as ``step_start``."""
+        if _restarting_step(task):
+            role = task._role.get_name() if getattr(task, "_role", None) else None
+            self._write(
+                {
+                    "host": host.get_name(),
+                    "port": host.vars.get("ansible_port"),
+                    "role": role,
+                    "task": task.get_name(),
+                    "kind": "step_start",
+                }
+            )
         if str(task.action or "").split(".")[-1] in REBOOT_ACTIONS and not _check_mode(task):
             role = task._role.get_name() if getattr(task, "_role", None) else None
             self._write(

@@ -1,0 +1,240 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of hotpatch.windows.rollout_step: one host's step of the patch rollout, as one task.
+
+Each step runs the modules the role used to run as separate tasks (ansible.windows.win_updates,
+hotpatch.windows.baseline_info, ansible.windows.win_reboot, hotpatch.windows.journal) through their own
+action plugins, on the task's connection, and decides between them with the same plain-Python decisions the
+role's filters expose (plugins/plugin_utils/_outcome.py). One task per host and step is what keeps the
+controller's cost per wave down to the wave's hosts (docs/performance.md): every task Ansible dispatches to
+a host forks a worker, whatever the task does.
+
+The steps:
+
+- ``install``: route the host (rollout_start), install without a restart (win_updates), read Windows'
+  restart evidence (baseline_info) unless the install already gave it, decide (install_outcome).
+- ``check``: read the host right before its restart and decide from Windows' evidence and the maintenance
+  window now (restart_decision).
+- ``restart``: journal the restart, restart, install what waited for the restart (plan action ``reboot``),
+  restart again when that install says so, read the host again, journal the restart's end.
+- ``wave``: ``check``, then ``restart`` when Windows still needs it, then the host's wave outcome
+  (wave_outcome). For a host the caps hold back, or in check mode, only the outcome: nothing is contacted.
+
+A step never fails its task for a host that failed: the failure is the host's outcome (with ``down`` for a
+host that did not come back), as the role's ``rescue`` recorded it before.
+"""
+
+import contextlib
+import datetime
+
+from ansible.errors import AnsibleConnectionFailure, AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.hotpatch.windows.plugins.plugin_utils import _outcome
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
+
+STEPS = ("install", "check", "restart", "wave")
+ARGUMENT_SPEC = {
+    "step": {"type": "str", "required": True, "choices": list(STEPS)},
+    "status": {"type": "dict", "default": {}},
+    "plan": {"type": "dict", "default": {}},
+    "outcome": {"type": "dict", "default": {}},
+    "assessed_at": {"type": "str"},
+    "installed_at": {"type": "str"},
+    "window": {"type": "raw"},
+    "unexpected_reboot": {"type": "str", "default": "reboot", "choices": list(_outcome.UNEXPECTED_POLICIES)},
+    "wave": {"type": "int"},
+    "decision": {"type": "dict"},
+    "admission": {"type": "dict"},
+    "reboot_timeout": {"type": "int", "default": 1800},
+}
+REBOOT_MESSAGE_CHARS = 200
+
+
+def _now():
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _truncate(text, limit=REBOOT_MESSAGE_CHARS):
+    text = str(text or "")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    # ------------------------------------------------------------------ the modules the steps run
+    def _module(self, name, args, task_vars):
+        """The result of module ``name`` run through its action plugin on this task's connection, as a
+        registered result: a connection failure is ``unreachable``, any other error ``failed``."""
+        task = self._task.copy()
+        task.args = dict(args)
+        action = self._shared_loader_obj.action_loader.get(
+            name,
+            task=task,
+            connection=self._connection,
+            play_context=self._play_context,
+            loader=self._loader,
+            templar=self._templar,
+            shared_loader_obj=self._shared_loader_obj,
+        )
+        try:
+            result = dict(action.run(task_vars=task_vars) or {})
+        except AnsibleConnectionFailure as error:
+            result = {"unreachable": True, "msg": str(error)}
+        except AnsibleError as error:
+            result = {"failed": True, "msg": str(error)}
+        except Exception as error:  # a connection plugin's own exception (requests, pypsrp): no traceback
+            result = {"failed": True, "msg": f"{type(error).__name__}: {error}"}
+        finally:
+            with contextlib.suppress(Exception):  # cleaning a temporary folder never fails the step
+                action.cleanup()
+        for warning in result.pop("warnings", None) or []:
+            if warning not in self._warnings:
+                self._warnings.append(warning)
+        facts = result.pop("ansible_facts", None) or {}
+        if facts.get("hotpatch") is not None:
+            self._facts["hotpatch"] = facts["hotpatch"]
+        result.pop("invocation", None)
+        return result
+
+    def _probe(self, task_vars):
+        return self._module("hotpatch.windows.baseline_info", {}, task_vars)
+
+    def _install(self, plan, task_vars):
+        install = plan.get("install") or {}
+        args = {"state": "installed", "category_names": install.get("category_names") or [], "reboot": False}
+        for name in ("accept_list", "reject_list"):
+            if install.get(name):
+                args[name] = install[name]
+        return self._module("ansible.windows.win_updates", args, task_vars)
+
+    def _reboot(self, message, task_vars):
+        args = {"reboot_timeout": self._args["reboot_timeout"], "msg": message}
+        return self._module("ansible.windows.win_reboot", args, task_vars)
+
+    def _journal(self, event, data, task_vars):
+        result = self._module("hotpatch.windows.journal", {"event": event, "data": data}, task_vars)
+        if result.get("failed"):
+            self._warnings.append(f"the journal could not record {event}: {result.get('msg')}")
+
+    # ------------------------------------------------------------------ the steps
+    def step_install(self, task_vars):
+        """Route, install without a restart, read the evidence, decide."""
+        args, host = self._args, self._host
+        outcome = _outcome.new_outcome(
+            host, args["status"], args["plan"], args["window"], self._check_mode, args["assessed_at"]
+        )
+        if outcome.get("route") != "install" or self._check_mode:
+            return {"outcome": outcome}, {}
+        plan = args["plan"]
+        install = self._install(plan, task_vars)
+        after = None
+        # A host whose restart was expected and whose install says reboot_required goes to its wave on that
+        # evidence; it is read again right before its restart.
+        if not (plan.get("reboot") and install.get("reboot_required")):
+            after = self._probe(task_vars)
+        outcome = _outcome.after_install(outcome, host, plan, install, after, args["unexpected_reboot"])
+        return {"outcome": outcome, "installed_at": _now()}, {"install": install, "after": after}
+
+    def step_check(self, task_vars):
+        """Read the host right before its restart; decide from Windows' evidence and the window now."""
+        args = self._args
+        now = self._probe(task_vars)
+        decision = _outcome.restart_decision(
+            args["outcome"], now, args["installed_at"], args["window"], self._host
+        )
+        return {"decision": decision}, {"now": now}
+
+    def step_restart(self, task_vars):
+        """Restart, install what waited, restart again if needed, read again; journaled."""
+        args = self._args
+        wave = args["wave"]
+        decision = args["decision"] or {}
+        plan = args["plan"]
+        steps = {}
+        self._journal("restart_begin", {"wave": wave, "evidence": decision.get("evidence") or []}, task_vars)
+        try:
+            message = f"hotpatch.windows is restarting this host: {_truncate(decision.get('message'))}"
+            steps["reboot"] = self._reboot(message, task_vars)
+            if self._succeeded(steps["reboot"]):
+                if plan.get("action") == "reboot" and (plan.get("install") or {}).get("category_names"):
+                    steps["install"] = self._install(plan, task_vars)
+                install = steps.get("install")
+                if install is not None and self._succeeded(install) and install.get("reboot_required"):
+                    text = "hotpatch.windows is restarting this host to finish its updates (reboot_required)"
+                    steps["reboot_again"] = self._reboot(text, task_vars)
+                if all(self._succeeded(steps.get(name)) for name in ("install", "reboot_again")):
+                    steps["after"] = self._probe(task_vars)
+        finally:
+            reboot = steps.get("reboot") or {}
+            ended = {
+                "wave": wave,
+                "elapsed": reboot.get("elapsed"),
+                "ok": self._succeeded(reboot, absent=False),
+            }
+            self._journal("restart_end", ended, task_vars)
+        return {}, steps
+
+    def step_wave(self, task_vars):
+        """The host's whole wave: check, restart when Windows still needs it, its wave outcome."""
+        args = self._args
+        admission = args["admission"] or {}
+        decision, steps = None, {}
+        if self._host in (admission.get("admitted") or []) and not self._check_mode:
+            facts, steps = self.step_check(task_vars)
+            decision = facts["decision"]
+            if decision.get("restart"):
+                self._args = dict(args, decision=decision)
+                _facts, more = self.step_restart(task_vars)
+                steps.update(more)
+        outcome = _outcome.after_wave(
+            args["outcome"],
+            self._host,
+            args["wave"],
+            decision,
+            {name: steps.get(name) for name in ("reboot", "install", "reboot_again")},
+            steps.get("after"),
+            [],
+            admission,
+            self._check_mode,
+        )
+        return {"outcome": outcome, "decision": decision}, steps
+
+    # ------------------------------------------------------------------ plumbing
+    @staticmethod
+    def _succeeded(result, absent=True):
+        """Whether a step's result succeeded; a step that did not run counts as ``absent``."""
+        if result is None:
+            return absent
+        return not (result.get("failed") or result.get("unreachable"))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _spec, self._args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        self._host = str(task_vars.get("inventory_hostname") or self._play_context.remote_addr or "the host")
+        self._check_mode = bool(self._task.check_mode)
+        self._warnings, self._facts = [], {}
+        step = self._args["step"]
+        if step in ("restart", "wave") and self._args["wave"] is None:
+            return dict(result, failed=True, msg=f"{self._host}: step={step} needs the option wave")
+        try:
+            facts, steps = getattr(self, f"step_{step}")(task_vars)
+        except HotpatchError as error:
+            return dict(result, failed=True, msg=f"{self._host}: {error}")
+        outcome = facts.get("outcome") or {}
+        restarted = any(
+            (steps.get(name) or {}).get("rebooted") for name in ("reboot", "reboot_again") if steps.get(name)
+        )
+        result.update(
+            facts, changed=bool(restarted or (steps.get("install") or {}).get("changed")), steps=steps
+        )
+        if self._facts:  # the host's state read last (baseline_info's fact), as the module itself sets it
+            result["ansible_facts"] = self._facts
+        if outcome.get("message"):
+            result["msg"] = outcome["message"]
+        if self._warnings:
+            result["warnings"] = self._warnings
+        return result

@@ -1,0 +1,146 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name (plugins/action/).
+
+DOCUMENTATION = r"""
+---
+module: rollout_step
+short_description: One host's step of a hotpatch rollout - install, decide, restart - as one task
+version_added: 1.0.0
+description:
+  - The steps of the role C(hotpatch.windows.patch) for one host. Each step runs the modules the role would
+    otherwise run as separate tasks - M(ansible.windows.win_updates), M(hotpatch.windows.baseline_info),
+    M(ansible.windows.win_reboot) and M(hotpatch.windows.journal) - through their own action plugins on the
+    task's connection, and decides between them with the rollout's decision filters
+    (P(hotpatch.windows.rollout_start#filter), P(hotpatch.windows.install_outcome#filter),
+    P(hotpatch.windows.restart_decision#filter), P(hotpatch.windows.wave_outcome#filter)). One task per host
+    and step keeps the controller's cost of a wave down to that wave's hosts (every task Ansible dispatches to
+    a host costs a worker process, whatever it does). See the patch guide and C(docs/performance.md).
+  - A host restarts only on Windows' evidence read right before the restart (the CBS C(RebootPending) key,
+    Windows Update's C(RebootRequired) key, the signals opted into with C(hotpatch_restart_signals), or an
+    install that reported C(reboot_required) while the host has not booted since), and only while its
+    maintenance window is open.
+  - A failed or unreachable host does not fail the task. Its failure is in the returned O(outcome) (with
+    C(down=true) for a host that did not come back), which the role records as C(hotpatch_outcome); the final
+    play of C(hotpatch.windows.patch) fails the hosts whose outcome is C(failed). Bad options fail the task,
+    naming the host.
+  - Use the role; call the module yourself only to build a rollout of your own from the same steps.
+options:
+  step:
+    description:
+      - C(install) routes the host from its plan and maintenance window, installs what O(plan) allows without
+        a restart, reads the host again (unless the install reported C(reboot_required) for a planned restart)
+        and returns the host's outcome.
+      - C(check) reads the host right before its restart and returns the restart decision.
+      - C(restart) journals the restart, restarts the host, installs what waited for the restart (plan action
+        C(reboot)), restarts again when that install says so, reads the host again and journals the restart's
+        end. Run it only when the decision of O(step=check) says C(restart=true).
+      - C(wave) is C(check), then C(restart) when Windows still needs it, then the host's wave outcome. A host
+        that O(admission) holds back, or any host in check mode, only gets its outcome; nothing is contacted.
+    type: str
+    required: true
+    choices: [install, check, restart, wave]
+  status:
+    description: The host's C(hotpatch_status) (O(step=install)).
+    type: dict
+    default: {}
+  plan:
+    description: The host's C(hotpatch_plan) (O(step=install), O(step=restart), O(step=wave)).
+    type: dict
+    default: {}
+  outcome:
+    description: The host's C(hotpatch_outcome) (O(step=check), O(step=wave)).
+    type: dict
+    default: {}
+  assessed_at:
+    description: When the host was assessed (C(hotpatch_assessed_at), ISO 8601 UTC); places the maintenance
+      window at the host's clock (O(step=install)).
+    type: str
+  installed_at:
+    description: When the host's install ended (ISO 8601 UTC), the C(installed_at) this module returned for
+      O(step=install). An install's C(reboot_required) counts as evidence while the host has not booted since.
+    type: str
+  window:
+    description: The host's C(patch_maintenance_window), read again at the host's clock before its restart.
+    type: raw
+  unexpected_reboot:
+    description: C(patch_unexpected_reboot) - what to do when Windows needs a restart nobody planned.
+    type: str
+    default: reboot
+    choices: [reboot, defer, fail]
+  wave:
+    description: The wave number (O(step=restart), O(step=wave)).
+    type: int
+  decision:
+    description: The decision O(step=check) returned (O(step=restart)).
+    type: dict
+  admission:
+    description: The wave's admission (P(hotpatch.windows.wave_admit#filter)); a host it holds back is not
+      contacted (O(step=wave)).
+    type: dict
+  reboot_timeout:
+    description: Seconds to wait for the host to come back from each restart (C(patch_reboot_timeout)).
+    type: int
+    default: 1800
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is installed or restarted; O(step=install) and O(step=wave) return what would happen.
+  diff_mode:
+    support: none
+  platform:
+    platforms: windows
+seealso:
+  - module: hotpatch.windows.baseline_info
+  - module: ansible.windows.win_updates
+  - module: ansible.windows.win_reboot
+author:
+  - hotpatch.windows developers (@hotpatch-windows)
+"""
+
+EXAMPLES = r"""
+- name: Install without a restart and read Windows' restart evidence
+  hotpatch.windows.rollout_step:
+    step: install
+    status: "{{ hotpatch_status }}"
+    plan: "{{ hotpatch_plan }}"
+    window: "{{ patch_maintenance_window | default(none) }}"
+  register: step
+
+- name: Restart the host in wave 1 if Windows still needs it
+  hotpatch.windows.rollout_step:
+    step: wave
+    wave: 1
+    outcome: "{{ step.outcome }}"
+    plan: "{{ hotpatch_plan }}"
+    installed_at: "{{ step.installed_at }}"
+    admission: {admitted: ["{{ inventory_hostname }}"], held: {}}
+"""
+
+RETURN = r"""
+outcome:
+  description: The host's outcome after the step (the role's C(hotpatch_outcome); see the report guide).
+  returned: O(step=install) or O(step=wave)
+  type: dict
+installed_at:
+  description: When the install ended (ISO 8601 UTC); V(null) when nothing was installed.
+  returned: O(step=install)
+  type: str
+decision:
+  description:
+    - The restart decision - C(restart), C(evidence), C(unreachable), C(message) and, for a closed maintenance
+      window, C(deferred). V(null) when the host was not read (held back, check mode).
+  returned: O(step=check) or O(step=wave)
+  type: dict
+steps:
+  description:
+    - The results of the modules the step ran, by name - C(install), C(after) and C(now) (the host read
+      again), C(reboot), C(reboot_again) - each as a registered result; absent when not run.
+  returned: always
+  type: dict
+msg:
+  description: The outcome's message.
+  returned: when there is an outcome
+  type: str
+"""

@@ -1,0 +1,301 @@
+"""hotpatch.windows.rollout_step through ActionBase.run: which modules each step runs, in which order, and
+what it decides from their results.
+
+The modules the step runs (win_updates, baseline_info, win_reboot, journal) are replaced by a script of
+registered results, so each case says what Windows answered and asserts what the step did next. The lab
+tests (tests/integration/) run the same steps against the simulated Windows hosts.
+"""
+
+import json
+import types
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.plugins.loader import action_loader
+from ansible.template import Templar
+
+from tests.unit.plugins.action.conftest import FakeConnection
+
+HOST = "win01.example.test"
+BOOT = "2026-04-15T01:00:00Z"
+INSTALLED = "2026-04-16T02:10:00Z"
+
+
+def probe(reasons=(), build="26100.4061", now="2026-04-16T02:20:00Z", last_boot=BOOT, failed=False):
+    """A baseline_info result: Windows' pending-restart reasons, the build, the host's clock."""
+    if failed:
+        return {"failed": True, "msg": f"{HOST}: cannot reach the host to run the probe: timed out"}
+    return {
+        "changed": False,
+        "facts": {"now": now, "timezone": "UTC", "last_boot": last_boot},
+        "current": {"build": build},
+        "reboot_pending": {"required": bool(reasons), "reasons": list(reasons), "signals": {}, "ignored": []},
+    }
+
+
+def installed(*kbs, reboot_required=False):
+    updates = {kb: {"kb": [kb.removeprefix("KB")], "title": kb, "installed": True} for kb in kbs}
+    return {"changed": bool(kbs), "reboot_required": reboot_required, "updates": updates}
+
+
+REBOOTED = {"changed": True, "rebooted": True, "elapsed": 42}
+PLAN_HOTPATCH = {
+    "action": "hotpatch",
+    "reboot": False,
+    "install": {"category_names": ["SecurityUpdates"], "accept_list": [], "reject_list": []},
+}
+PLAN_LCU = dict(PLAN_HOTPATCH, action="lcu", reboot=True)
+PLAN_PENDING = dict(PLAN_HOTPATCH, action="reboot", reboot=True)
+STATUS = {"current": {"build": "26100.4061"}, "facts": {"now": "2026-04-16T02:00:00Z", "timezone": "UTC"}}
+WAVE_OUTCOME = {
+    "action": "lcu",
+    "route": "wave",
+    "status": "planned",
+    "restart": {"needed": True, "evidence": ["win_updates reported reboot_required"], "ignored": []},
+    "installed": ["KB5055523"],
+    "failed_updates": [],
+    "restarts": 0,
+    "restarted": False,
+    "build_before": "26100.4061",
+    "build_after": "26100.4061",
+    "message": "installed KB5055523; Windows needs a restart: restart wave",
+}
+ADMITTED = {"admitted": [HOST], "held": {}}
+
+
+class Script:
+    """What each module answers, in order; records every call (module name and args)."""
+
+    def __init__(self, **answers):
+        self.answers = {name: list(values) for name, values in answers.items()}
+        self.calls = []
+
+    def __call__(self, name, args, task_vars):
+        short = name.split(".")[-1]
+        self.calls.append((short, dict(args)))
+        if short == "journal":
+            return {"changed": False}
+        queue = self.answers.get(short)
+        assert queue, f"the step ran {short} once more than the case expects"
+        return dict(queue.pop(0))
+
+    @property
+    def names(self):
+        return [name for name, _args in self.calls]
+
+
+def run_step(script, args, check_mode=False):
+    task = types.SimpleNamespace(
+        args=dict(args),
+        action="hotpatch.windows.rollout_step",
+        async_val=0,
+        check_mode=check_mode,
+        diff=False,
+    )
+    loader = DataLoader()
+    variables = {"inventory_hostname": HOST}
+    action = action_loader.get(
+        "hotpatch.windows.rollout_step",
+        task=task,
+        connection=FakeConnection(),
+        play_context=PlayContext(),
+        loader=loader,
+        templar=Templar(loader=loader, variables=variables),
+        shared_loader_obj=None,
+    )
+    action._module = script
+    result = action.run(task_vars=variables)
+    json.dumps(result)
+    return result
+
+
+def test_install_of_a_hotpatch_reads_the_host_again_and_needs_no_restart():
+    script = Script(win_updates=[installed("KB5055527")], baseline_info=[probe()])
+    result = run_step(script, {"step": "install", "status": STATUS, "plan": PLAN_HOTPATCH})
+    assert script.names == ["win_updates", "baseline_info"]
+    assert script.calls[0][1] == {
+        "state": "installed",
+        "category_names": ["SecurityUpdates"],
+        "reboot": False,
+    }
+    assert result["outcome"]["route"] == "done"
+    assert result["outcome"]["status"] == "patched"
+    assert result["outcome"]["reboot_avoided"] is True
+    assert result["installed_at"]
+    assert result["changed"] is True
+
+
+def test_install_that_says_reboot_required_for_a_planned_restart_is_not_read_again():
+    script = Script(win_updates=[installed("KB5055523", reboot_required=True)])
+    result = run_step(script, {"step": "install", "status": STATUS, "plan": PLAN_LCU})
+    assert script.names == ["win_updates"]
+    assert result["outcome"]["route"] == "wave"
+    assert result["steps"]["after"] is None
+
+
+def test_install_with_an_unexpected_restart_is_read_again_and_follows_the_policy():
+    script = Script(win_updates=[installed("KB5055527")], baseline_info=[probe(["cbs"])])
+    args = {"step": "install", "status": STATUS, "plan": PLAN_HOTPATCH, "unexpected_reboot": "defer"}
+    result = run_step(script, args)
+    assert script.names == ["win_updates", "baseline_info"]
+    assert result["outcome"]["route"] == "deferred"
+
+
+def test_failed_install_fails_the_host_not_the_task():
+    script = Script(win_updates=[{"failed": True, "msg": "0x80240022"}], baseline_info=[probe()])
+    result = run_step(script, {"step": "install", "status": STATUS, "plan": PLAN_HOTPATCH})
+    assert not result.get("failed")
+    assert result["outcome"]["status"] == "failed"
+    assert "the install failed: 0x80240022" in result["outcome"]["message"]
+
+
+def test_install_in_check_mode_contacts_nothing():
+    script = Script()
+    result = run_step(script, {"step": "install", "status": STATUS, "plan": PLAN_LCU}, check_mode=True)
+    assert script.calls == []
+    assert result["outcome"]["status"] == "check_mode"
+    assert result["changed"] is False
+
+
+def wave_args(**more):
+    args = {
+        "step": "wave",
+        "wave": 2,
+        "outcome": WAVE_OUTCOME,
+        "plan": PLAN_LCU,
+        "installed_at": INSTALLED,
+        "admission": ADMITTED,
+    }
+    return dict(args, **more)
+
+
+def test_wave_restarts_on_windows_evidence_and_reads_the_host_again():
+    script = Script(
+        baseline_info=[probe(["cbs"]), probe(build="26100.4202", last_boot="2026-04-16T02:30:00Z")],
+        win_reboot=[REBOOTED],
+    )
+    result = run_step(script, wave_args())
+    assert script.names == ["baseline_info", "journal", "win_reboot", "baseline_info", "journal"]
+    assert [args["event"] for name, args in script.calls if name == "journal"] == [
+        "restart_begin",
+        "restart_end",
+    ]
+    assert script.calls[-1][1]["data"] == {"wave": 2, "elapsed": 42, "ok": True}
+    assert result["decision"]["restart"] is True
+    assert result["outcome"]["status"] == "restarted"
+    assert result["outcome"]["restarts"] == 1
+    assert result["outcome"]["build_after"] == "26100.4202"
+    assert result["changed"] is True
+
+
+def test_wave_does_not_restart_a_host_whose_pending_restart_cleared():
+    # it booted after the install (on its own): no evidence is left, no restart
+    script = Script(baseline_info=[probe(last_boot="2026-04-16T02:15:00Z")])
+    result = run_step(script, wave_args())
+    assert script.names == ["baseline_info"]
+    assert result["decision"]["restart"] is False
+    assert result["outcome"]["restarted"] is False
+    assert result["outcome"]["route"] == "done"
+
+
+def test_wave_keeps_the_install_evidence_while_the_host_has_not_booted():
+    script = Script(baseline_info=[probe(), probe()], win_reboot=[REBOOTED])
+    result = run_step(script, wave_args())
+    assert "win_reboot" in script.names
+    assert result["decision"]["evidence"] == [
+        "win_updates reported reboot_required after the install and the host has not booted since"
+    ]
+
+
+def test_wave_defers_a_host_whose_window_closed():
+    window = {"start": "22:00", "end": "23:00"}
+    script = Script(baseline_info=[probe(["cbs"])])
+    result = run_step(script, wave_args(window=window))
+    assert script.names == ["baseline_info"]
+    assert result["decision"]["deferred"] is True
+    assert result["outcome"]["route"] == "deferred"
+
+
+def test_a_host_held_back_by_the_caps_is_not_contacted():
+    script = Script()
+    admission = {"admitted": [], "held": {HOST: "group g1 already has 1 host down (cap 1)"}}
+    result = run_step(script, wave_args(admission=admission))
+    assert script.calls == []
+    assert result["decision"] is None
+    assert result["outcome"]["status"] == "not_reached"
+
+
+def test_wave_in_check_mode_contacts_nothing():
+    script = Script()
+    result = run_step(script, wave_args(), check_mode=True)
+    assert script.calls == []
+    assert "wave 2" in result["outcome"]["message"]
+
+
+def test_pending_restart_plan_installs_after_the_restart_and_restarts_again_when_told():
+    script = Script(
+        baseline_info=[probe(["cbs"]), probe(build="26100.4202", last_boot="2026-04-16T02:40:00Z")],
+        win_reboot=[REBOOTED, REBOOTED],
+        win_updates=[installed("KB5055523", reboot_required=True)],
+    )
+    outcome = dict(WAVE_OUTCOME, action="reboot", installed=[])
+    result = run_step(script, wave_args(plan=PLAN_PENDING, outcome=outcome))
+    assert script.names == [
+        "baseline_info",
+        "journal",
+        "win_reboot",
+        "win_updates",
+        "win_reboot",
+        "baseline_info",
+        "journal",
+    ]
+    assert "finish its updates" in script.calls[4][1]["msg"]
+    assert result["outcome"]["restarts"] == 2
+    assert result["outcome"]["installed"] == ["KB5055523"]
+
+
+def test_a_host_that_does_not_come_back_is_failed_and_down_and_not_read_again():
+    script = Script(
+        baseline_info=[probe(["cbs"])],
+        win_reboot=[{"failed": True, "rebooted": True, "msg": "Timed out waiting for the host to come back"}],
+    )
+    result = run_step(script, wave_args())
+    assert script.names == ["baseline_info", "journal", "win_reboot", "journal"]
+    assert script.calls[-1][1]["data"]["ok"] is False
+    assert not result.get("failed")
+    assert result["outcome"]["status"] == "failed"
+    assert result["outcome"]["down"] is True
+    assert "the restart failed" in result["outcome"]["message"]
+
+
+def test_a_host_unreachable_right_before_its_restart_is_not_restarted():
+    script = Script(baseline_info=[{"unreachable": True, "msg": "timed out"}])
+    result = run_step(script, wave_args())
+    assert script.names == ["baseline_info"]
+    assert result["decision"]["restart"] is False
+    assert result["outcome"]["status"] == "failed"
+    assert result["outcome"]["down"] is True
+
+
+def test_a_host_that_cannot_be_read_right_before_its_restart_is_not_restarted():
+    script = Script(baseline_info=[probe(failed=True)])
+    result = run_step(script, wave_args())
+    assert script.names == ["baseline_info"]
+    assert result["decision"]["restart"] is False
+    assert "could not read the host right before its restart" in result["outcome"]["message"]
+
+
+def test_restart_step_needs_the_wave_and_names_the_host():
+    result = run_step(Script(), {"step": "restart", "decision": {"restart": True, "evidence": ["x"]}})
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"{HOST}: ")
+
+
+@pytest.mark.parametrize("step", ["check", "wave"])
+def test_check_reads_the_host_once(step):
+    script = Script(baseline_info=[probe(), probe()], win_reboot=[REBOOTED])
+    args = wave_args(step=step)  # not booted since the install: its reboot_required still counts
+    result = run_step(script, args)
+    assert script.names.count("baseline_info") == (1 if step == "check" else 2)
+    assert result["decision"]["restart"] is True
