@@ -233,3 +233,38 @@ def test_a_skipped_reboot_is_no_attempt():
     ]
     found = violations([install("sql01", True), *restart("sql01")], audit)
     assert len(found) == 1 and "restart nobody planned" in found[0]
+
+
+def step(host, kind):
+    """A hotpatch.windows.rollout_step that may restart the host: its start or its end."""
+    return {"kind": kind, "host": host, "port": PORTS[host], "role": "hotpatch.windows.patch", "task": "wave"}
+
+
+def test_rollout_step_restart_after_its_own_decision_passes():
+    audit = [step("web01", "step_start"), decision("web01"), reboot("web01"), step("web01", "step_end")]
+    assert violations([install("web01", True), *restart("web01")], audit) == []
+
+
+def test_rollout_step_restart_with_a_decision_that_named_no_evidence_is_caught():
+    audit = [
+        step("web01", "step_start"),
+        decision("web01", restart=False, evidence=()),
+        reboot("web01"),
+        step("web01", "step_end"),
+    ]
+    found = violations([install("web01", True), *restart("web01")], audit)
+    assert len(found) == 1 and "restart decision named no evidence" in found[0]
+
+
+def test_interrupted_rollout_step_is_judged_by_the_lab_evidence():
+    # the run stopped while the step was restarting the host: no decision reached the controller
+    audit = [step("web01", "step_start")]
+    assert violations([install("web01", True), *restart("web01")], audit) == []
+    found = violations([install("web01", False), *restart("web01")], audit)
+    assert len(found) == 1 and "no Windows evidence" in found[0]
+
+
+def test_restart_without_any_step_or_reboot_is_caught():
+    audit = [step("web01", "step_start"), step("web01", "step_end")]
+    found = violations([install("web01", True), *restart("web01")], audit)
+    assert any("a restart nobody planned" in message for message in found)

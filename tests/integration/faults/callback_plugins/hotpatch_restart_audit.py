@@ -121,7 +121,12 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_start(self, host, task):
         """A win_reboot sent to a host: a run interrupted before its result still started it. A rollout_step
         that may restart the host is recorded as ``step_start``."""
+        kind = None
         if _restarting_step(task):
+            kind = "step_start"
+        elif str(task.action or "").split(".")[-1] in REBOOT_ACTIONS and not _check_mode(task):
+            kind = "reboot_start"
+        if kind:
             role = task._role.get_name() if getattr(task, "_role", None) else None
             self._write(
                 {
@@ -129,18 +134,7 @@ class CallbackModule(CallbackBase):
                     "port": host.vars.get("ansible_port"),
                     "role": role,
                     "task": task.get_name(),
-                    "kind": "step_start",
-                }
-            )
-        if str(task.action or "").split(".")[-1] in REBOOT_ACTIONS and not _check_mode(task):
-            role = task._role.get_name() if getattr(task, "_role", None) else None
-            self._write(
-                {
-                    "host": host.get_name(),
-                    "port": host.vars.get("ansible_port"),
-                    "role": role,
-                    "task": task.get_name(),
-                    "kind": "reboot_start",
+                    "kind": kind,
                 }
             )
 
