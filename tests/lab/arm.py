@@ -23,6 +23,7 @@ import json
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .httpwire import read_request
 from .windows import iso
 
 PROFILE_PATH = re.compile(
@@ -70,18 +71,10 @@ class ResourceManager:
     async def handle(self, reader, writer):
         try:
             while True:
-                request_line = await reader.readline()
-                if not request_line:
+                request = await read_request(reader)
+                if request is None:
                     break
-                headers = {}
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-                    key, _, value = line.decode("latin-1").partition(":")
-                    headers[key.strip().lower()] = value.strip()
-                length = int(headers.get("content-length", "0") or 0)
-                body = await reader.readexactly(length) if length else b""
+                request_line, headers, body = request
                 parts = request_line.decode("latin-1").split()
                 method, target = (parts[0], parts[1]) if len(parts) >= 2 else ("GET", "/")
                 status, payload = self.respond(method.upper(), target, headers, body)

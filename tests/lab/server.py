@@ -17,6 +17,7 @@ import yaml
 
 from . import commands, wsman
 from .fleet import load_fleet
+from .httpwire import read_request
 from .ledger import COUNTERS_FILE, LedgerWriter
 from .windows import LabClock, SimHost
 
@@ -124,22 +125,12 @@ class HostServer:
         self.writers.add(writer)
         try:
             while True:
-                request_line = await reader.readline()
-                if not request_line:
+                request = await read_request(reader, MAX_BODY)
+                if request is None:
                     break
-                headers = {}
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-                    key, _, value = line.decode("latin-1").partition(":")
-                    headers[key.strip().lower()] = value.strip()
-                length = int(headers.get("content-length", "0") or 0)
-                if length > MAX_BODY:
-                    break
-                body = await reader.readexactly(length) if length else b""
+                request_line, headers, body = request
                 self.counters["requests"] += 1
-                self.counters["bytes_in"] += len(request_line) + length
+                self.counters["bytes_in"] += len(request_line) + len(body)
                 answer = await self.respond(request_line.decode("latin-1"), headers, body)
                 if answer is None:  # drop the connection without a response
                     writer.transport.abort()
