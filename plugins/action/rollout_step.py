@@ -147,11 +147,12 @@ class ActionModule(ActionBase):
         )
         return {"decision": decision}, {"now": now}
 
-    def step_restart(self, task_vars):
-        """Restart, install what waited, restart again if needed, read again; journaled."""
+    def step_restart(self, task_vars, decision=None):
+        """Restart, install what waited, restart again if needed, read again; journaled. ``decision``: the
+        check's decision (else the option ``decision``)."""
         args = self._args
         wave = args["wave"]
-        decision = args["decision"] or {}
+        decision = decision or args["decision"] or {}
         plan = args["plan"]
         steps = {}
         self._journal("restart_begin", {"wave": wave, "evidence": decision.get("evidence") or []}, task_vars)
@@ -186,8 +187,7 @@ class ActionModule(ActionBase):
             facts, steps = self.step_check(task_vars)
             decision = facts["decision"]
             if decision.get("restart"):
-                self._args = dict(args, decision=decision)
-                _facts, more = self.step_restart(task_vars)
+                _facts, more = self.step_restart(task_vars, decision)
                 steps.update(more)
         outcome = _outcome.after_wave(
             args["outcome"],

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.integration.faults.runs import wait_until
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 EXAMPLE = REPO / "tests" / "integration" / "journal"
@@ -479,15 +481,6 @@ def test_example_playbook_journals_a_run(tmp_path):
     assert "S3cr3t-health" not in output
 
 
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
 def test_an_interrupted_playbook_leaves_a_report_marked_interrupted(tmp_path, sig):
     out = tmp_path / "out"
@@ -509,7 +502,7 @@ def test_an_interrupted_playbook_leaves_a_report_marked_interrupted(tmp_path, si
             journal = out / "latest" / "journal.jsonl"
             return journal.is_file() and journal.read_text().count('"event":"restart_begin"') == 2
 
-        assert _wait(holding, 120), "the playbook never reached its hold point"
+        assert wait_until(holding, 120), "the playbook never reached its hold point"
         time.sleep(1)  # the hold task is running
         process.send_signal(sig)
         process.wait(60)
@@ -518,7 +511,7 @@ def test_an_interrupted_playbook_leaves_a_report_marked_interrupted(tmp_path, si
             process.kill()
             process.wait(30)
     fleet_json = out / "latest" / "fleet.json"
-    assert _wait(fleet_json.is_file, 30), "no report after the interruption"
+    assert wait_until(fleet_json.is_file, 30), "no report after the interruption"
     fleet = json.loads(fleet_json.read_text())
     assert fleet["run"]["state"] == "interrupted"
     # every host done so far: assessed (and installed) before the hold, two of them down in wave 1

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,16 @@ BIN = Path(sys.executable).parent
 PLAYBOOK_TIMEOUT = 600
 PARALLEL_SCENARIOS = 3  # lab runs at once: they mostly wait on the simulated hosts, so this saves minutes
 SCENARIOS: dict = {}  # name -> (start order, function(work directory) -> result), from the test modules
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    """Whether ``predicate()`` became true within ``timeout`` seconds (asked every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def ansible_env(work: Path, **extra) -> dict:

@@ -14,21 +14,19 @@ runner's cancel does) to ansible-playbook. Then:
 import json
 import signal
 import subprocess
-import time
 
 import pytest
 
-from tests.integration.faults.runs import BIN, FLEETS, ansible_env, read_records, run_playbook, scenario
+from tests.integration.faults.runs import (
+    BIN,
+    FLEETS,
+    ansible_env,
+    read_records,
+    run_playbook,
+    scenario,
+    wait_until,
+)
 from tests.lab import Lab
-
-
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def _hosts_in(events, kind):
@@ -59,7 +57,7 @@ def interrupted_then_rerun(work, sig):
                         events, "restart_down"
                     )
 
-                reached = _wait(chosen_point, 300)
+                reached = wait_until(chosen_point, 300)
                 if reached:
                     process.send_signal(sig)
                 process.wait(90)
@@ -69,12 +67,12 @@ def interrupted_then_rerun(work, sig):
                     process.wait(30)
         first_rc = process.returncode
         first_report = report / "latest"
-        _wait(lambda: (first_report / "fleet.json").is_file(), 30)
+        wait_until(lambda: (first_report / "fleet.json").is_file(), 30)
         first_dir = first_report.resolve()
         first_fleet = json.loads((first_dir / "fleet.json").read_text())
         first_records = read_records(first_dir)
         # b-two's restart goes on without the controller: wait until it is back before the second run
-        _wait(lambda: "b-two" in _hosts_in(lab.ledger().events, "restart_up"), 60)
+        wait_until(lambda: "b-two" in _hosts_in(lab.ledger().events, "restart_up"), 60)
         before = len(lab.ledger().events)
         second = run_playbook("hotpatch.windows.patch", lab.inventory, work / "second", variables)
         events = lab.ledger().events
