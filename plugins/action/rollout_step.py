@@ -225,9 +225,7 @@ class ActionModule(ActionBase):
         except HotpatchError as error:
             return dict(result, failed=True, msg=f"{self._host}: {error}")
         outcome = facts.get("outcome") or {}
-        restarted = any(
-            (steps.get(name) or {}).get("rebooted") for name in ("reboot", "reboot_again") if steps.get(name)
-        )
+        restarted = any((steps.get(name) or {}).get("rebooted") for name in ("reboot", "reboot_again"))
         result.update(
             facts, changed=bool(restarted or (steps.get("install") or {}).get("changed")), steps=steps
         )
