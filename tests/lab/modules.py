@@ -4,6 +4,7 @@ answer for the modules the lab knows."""
 
 import datetime
 import json
+import random
 import re
 import time
 import uuid
@@ -20,11 +21,16 @@ SESSION_MANAGER = r"hklm:\system\currentcontrolset\control\session manager"
 OPEN_PORTS = {135, 445, 3389, 5985, 5986}
 
 
-def module_request(stdin: bytes) -> tuple:
-    """(module name, module args) from a module payload; raises ValueError when it is not one."""
+def _manifest(stdin: bytes) -> tuple:
+    """(the bootstrap part, the exec manifest) of a module payload."""
     head, _, rest = stdin.partition(b"\0\0\0\0")
     rest = rest.strip()
-    manifest = json.loads(rest.decode("utf-8")) if rest else {}
+    return head, json.loads(rest.decode("utf-8")) if rest else {}
+
+
+def module_request(stdin: bytes) -> tuple:
+    """(module name, module args) from a module payload; raises ValueError when it is not one."""
+    head, manifest = _manifest(stdin)
     if "module_args" in manifest:  # ansible-core < 2.19
         args = manifest["module_args"]
         return str(args.get("_ansible_module_name", "unknown")), args
@@ -43,11 +49,34 @@ def module_request(stdin: bytes) -> tuple:
     raise ValueError(f"a PowerShell payload without a module: {names or head[:80]!r}")
 
 
+def async_request(stdin: bytes):
+    """The async actions of a module payload (ansible-core >= 2.19's exec manifest: `async_wrapper.ps1` with
+    AsyncDir, AsyncJid, StartupTimeout and `async_watchdog.ps1` with Timeout, see
+    ansible/executor/powershell/module_manifest.py) as one dict, or None for a synchronous payload. An older
+    payload (ansible-core < 2.19: `async_wrapper`/`async_watchdog` in its action list, `async_jid`) raises
+    ValueError: the lab does not simulate that layout and must not run it synchronously instead."""
+    _head, manifest = _manifest(stdin)
+    actions = manifest.get("actions", [])
+    if "module_args" in manifest:
+        if "async_jid" in manifest or any(a in ("async_wrapper", "async_watchdog") for a in actions):
+            raise ValueError(
+                "an asynchronous module payload of ansible-core < 2.19 (exec_wrapper layout): the lab "
+                "simulates async only with the ansible-core >= 2.19 payload"
+            )
+        return None
+    found = {}
+    for action in actions:
+        if action.get("name") in ("async_wrapper.ps1", "async_watchdog.ps1"):
+            found.update(action.get("params", {}))
+    return found or None
+
+
 def run_payload(host, stdin: bytes):
     from .commands import Outcome
 
     try:
         name, args = module_request(stdin)
+        asynchronous = async_request(stdin)
     except (ValueError, UnicodeDecodeError) as exc:
         return Outcome(
             stderr=f"the simulated Windows host {host.name} cannot run this payload: {exc}\r\n",
@@ -57,6 +86,8 @@ def run_payload(host, stdin: bytes):
     short = name.rsplit(".", 1)[-1]
     handler = HANDLERS.get(short)
     params = {k: v for k, v in args.items() if not k.startswith("_ansible")}
+    if asynchronous is not None:
+        return start_async(host, name, handler, params, args, asynchronous)
     if handler is None:
         return Outcome(
             stderr=f"the simulated Windows host {host.name} does not simulate the module {name}\r\n",
@@ -68,7 +99,8 @@ def run_payload(host, stdin: bytes):
 
     def finish(result):
         result.setdefault("changed", False)
-        result.setdefault("invocation", {"module_args": params})
+        if short != "async_status":  # a legacy module (Exit-Json) adds no invocation
+            result.setdefault("invocation", {"module_args": params})
         return Outcome(
             stdout=json.dumps(result) + "\r\n",
             rc=1 if result.get("failed") else 0,
@@ -88,6 +120,186 @@ def powershell_start(host) -> float:
     """Real seconds a PowerShell command takes to start on the host (the timing model), 0 without one."""
     timing = host.timing
     return host.clock.real(timing["powershell"]) if timing else 0.0
+
+
+# What [Environment]::ExpandEnvironmentVariables gives the WinRM user (the lab's whoami is Administrator)
+ENVIRONMENT = {
+    "userprofile": r"C:\Users\Administrator",
+    "systemroot": r"C:\Windows",
+    "windir": r"C:\Windows",
+    "temp": r"C:\Users\Administrator\AppData\Local\Temp",
+    "tmp": r"C:\Users\Administrator\AppData\Local\Temp",
+    "programdata": r"C:\ProgramData",
+}
+
+
+def expand_environment(text: str) -> str:
+    """[Environment]::ExpandEnvironmentVariables: %NAME% of a known variable, others stay as written."""
+    return re.sub(r"%([^%]+)%", lambda m: ENVIRONMENT.get(m.group(1).lower(), m.group(0)), str(text))
+
+
+def path_combine(directory: str, name: str) -> str:
+    """[System.IO.Path]::Combine for Windows paths."""
+    if re.match(r"^([a-zA-Z]:)?[\\/]", name) or not directory:
+        return name
+    if directory.endswith(("\\", "/", ":")):
+        return directory + name
+    return directory + "\\" + name
+
+
+WATCHDOG_TIMEOUT = "timed out waiting for module completion"
+
+
+class AsyncJob:
+    """A module started by ansible-core's async_wrapper.ps1: a new PowerShell process runs the module under
+    async_watchdog.ps1, which writes the results file (host.async_files, keyed by the lower-case path: Windows
+    paths ignore case) when the module ends or when Timeout seconds have passed. A restart kills the process:
+    the file keeps the record async_wrapper.ps1 wrote."""
+
+    def __init__(self, host, module: str, path: str, record: dict):
+        self.host = host
+        self.module = module
+        self.path = path
+        self.record = dict(record)
+        self.state = "running"  # running | finished | watchdog_timeout | killed
+        self.task = None  # win_updates' UpdateTask: its lifetime is tied to the module process in async
+
+    def _end(self, state: str, record: dict):
+        if self.state != "running":
+            return
+        self.state = state
+        if self.task is not None and not self.task.done:
+            self.task.cancelled = True
+        # the watchdog's Set-Content writes the file again, also when async_status cleanup removed it
+        self.host.async_files[self.path.lower()] = record
+        self.host.record(
+            self.host.name, "async_job", jid=self.record["ansible_job_id"], module=self.module, end=state
+        )
+
+    def finish(self, result: dict):
+        """async_watchdog.ps1: `$result.finished = $true` then `$result = $result + $moduleResult`."""
+        self._end("finished", {**self.record, "finished": True, **result})
+
+    def time_out(self):
+        """async_watchdog.ps1 when WaitOne($Timeout * 1000) ran out: it stops the module and writes its
+        failure record (`exception` as its catch block formats the error record)."""
+        exception = "\r\n".join(
+            [
+                WATCHDOG_TIMEOUT,
+                "At line:104 char:9",
+                f'+         throw "{WATCHDOG_TIMEOUT}"',
+                "+         ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~",
+                "+ CategoryInfo          : OperationStopped: "
+                f"({WATCHDOG_TIMEOUT}:String) [], RuntimeException",
+                f"+ FullyQualifiedErrorId : {WATCHDOG_TIMEOUT}",
+                "",
+                "ScriptStackTrace:",
+                "at <ScriptBlock>, <No file>: line 104",
+            ]
+        )
+        self._end(
+            "watchdog_timeout",
+            {
+                **self.record,
+                "finished": True,
+                "exception": exception,
+                "failed": True,
+                "msg": f"failure during async watchdog: {WATCHDOG_TIMEOUT}",
+                "stdout": None,
+                "stderr": "",
+            },
+        )
+
+    def kill(self):
+        """The host restarts: the process is gone, nothing more is written."""
+        if self.state != "running":
+            return
+        self.state = "killed"
+        if self.task is not None and not self.task.done:
+            self.task.cancelled = True
+        self.host.record(
+            self.host.name, "async_job", jid=self.record["ansible_job_id"], module=self.module, end="killed"
+        )
+
+
+def start_async(host, name: str, handler, params: dict, args: dict, options: dict):
+    """async_wrapper.ps1: writes the start record to AsyncDir\\<AsyncJid>.<pid>, starts the module in a new
+    process under the watchdog and answers with that record at once."""
+    from .commands import Outcome
+
+    short = name.rsplit(".", 1)[-1]
+    async_dir = expand_environment(options.get("AsyncDir") or r"%USERPROFILE%\.ansible_async")
+    pid = random.randint(1000, 30000)
+    job_id = f"{options.get('AsyncJid', 'j0')}.{pid}"
+    path = path_combine(async_dir, job_id)
+    record = {
+        "started": True,
+        "finished": False,
+        "results_file": path,
+        "ansible_job_id": job_id,
+        "_ansible_suppress_tmpdir_delete": True,
+        "ansible_async_watchdog_pid": pid + random.randint(4, 400),
+    }
+    host.async_files[path.lower()] = dict(record)
+    host.async_jobs = [j for j in host.async_jobs if j.state == "running"]
+    job = AsyncJob(host, short, path, record)
+    host.async_jobs.append(job)
+
+    def done(result):
+        result.setdefault("changed", False)
+        result.setdefault("invocation", {"module_args": params})
+        return result
+
+    if handler is None:
+        result = {
+            "failed": True,
+            "msg": f"the simulated Windows host {host.name} does not simulate the module {name}",
+        }
+        delay = 0.0
+    else:
+        result, delay = handler(host, dict(params, __check_mode=bool(args.get("_ansible_check_mode"))))
+        job.task = getattr(result, "task", None)
+    due = powershell_start(host) + delay  # the async process starts PowerShell again, then runs the module
+    host.schedule(due, lambda: job.finish(done(result() if callable(result) else result)))
+    timeout = options.get("Timeout")
+    if timeout:  # seconds, as Ansible sends them: real seconds also with a timing model
+        host.schedule(float(timeout), job.time_out)
+    return Outcome(
+        stdout=json.dumps(record) + "\r\n",
+        delay=powershell_start(host),
+        what=f"module:{short}",
+        extra={"async_jid": job_id},
+    )
+
+
+def async_status(host, params):
+    """ansible.windows' async_status.ps1 (the module behind ansible.builtin.async_status on Windows): the
+    results file AsyncDir\\jid as it is now; `cleanup` removes it."""
+    jid = str(params.get("jid", ""))
+    mode = params.get("mode") or "status"
+    async_dir = expand_environment(str(params.get("_async_dir") or ""))
+    if not async_dir:
+        return {"failed": True, "msg": "Get-AnsibleParam: Missing required argument: _async_dir"}, 0.0
+    log_path = path_combine(async_dir, jid)
+    key = log_path.lower()
+    if key not in host.async_files:
+        return {
+            "ansible_job_id": jid,
+            "started": 1,
+            "finished": 1,
+            "failed": True,
+            "msg": f"could not find job at '{async_dir}'",
+        }, 0.0
+    if mode == "cleanup":
+        del host.async_files[key]
+        return {"ansible_job_id": jid, "erased": log_path}, 0.0
+    data = dict(host.async_files[key])
+    if "started" not in data:
+        data["finished"] = 1
+        data["ansible_job_id"] = jid
+    elif "finished" not in data:
+        data["finished"] = 0
+    return data, 0.0
 
 
 def win_ping(host, params):
@@ -608,7 +820,12 @@ def win_updates(host, params):
     if options.get("wait"):
         due = max(task.due, default=time.monotonic())
         wait = max(0.0, due - time.monotonic()) + 0.01
-        return (lambda: _async_result(task.output)), wait + 0.5
+
+        def produce():
+            return _async_result(task.output)
+
+        produce.task = task  # an async job cancels the task when its process ends
+        return produce, wait + 0.5
     task_id = str(uuid.uuid4())
     pipe = f"Ansible.Windows.WinUpdates-{task_id}"
     host.update_tasks[pipe] = task
@@ -722,4 +939,5 @@ HANDLERS = {
     "win_command": win_command,
     "win_shell": win_command,
     "win_powershell": win_powershell,
+    "async_status": async_status,
 }

@@ -95,6 +95,8 @@ class SimHost:
         self.group = spec["vars"].get("hotpatch_availability_group")
         self.logon_ready = True
         self.update_tasks = {}
+        self.async_files = {}  # lower-case path -> the async results file's record (survives restarts)
+        self.async_jobs = []  # async module processes (modules.AsyncJob): a restart kills them
         self._enrolled = spec["hotpatch_enrolled"]
         self.enrolled_pinned = spec.get("hotpatch_enrolled_pinned", True)
         self.enrolment_lost = False
@@ -918,6 +920,9 @@ class SimHost:
     def go_down(self):
         self.logon_ready = False
         self.update_tasks.clear()
+        for job in self.async_jobs:
+            job.kill()  # the process is gone: its results file keeps the start record
+        self.async_jobs = []
         self.record(self.name, "restart_down")
 
     def come_up(self):

@@ -1,0 +1,190 @@
+"""Ansible's asynchronous module execution on Windows (ansible-core >= 2.19 payload) against the lab: the
+start record of async_wrapper.ps1, the job on the host's schedule, async_status (status and cleanup), the
+watchdog's timeout and a restart killing the job."""
+
+import datetime
+import json
+import re
+
+from tests.lab import Lab, modules
+from tests.labtests.helpers import run_playbook
+
+SCALE = 0.005  # a lab second lasts 5 ms
+QUIET = {"defender": False, "msrt": False, "dotnet": False, "preview": False}
+# Windows Server 2022 on premises: February 2026's cumulative update KB5075906, search 60 s + download 300 s
+# + install 900 s = 1260 lab s = 6.3 real seconds after the start
+TIMED = {
+    "date": "2026-02-12T02:00:00Z",
+    "timing": {"scale": SCALE},
+    "boot_seconds": 1,
+    "windows_update": QUIET,
+    "hosts": {"lcu01": {"os": "2022", "platform": "on_premises"}},
+}
+UNTIMED = dict(TIMED, timing=None)
+del UNTIMED["timing"]
+LCU_KB = "KB5075906"
+LCU_DUE = 60 + 300 + 900  # lab seconds from the start to the install
+ASYNC_DIR = "C:\\Users\\Administrator\\.ansible_async"
+
+
+def start(timeout=600) -> dict:
+    return {
+        "name": "start",
+        "ansible.windows.win_updates": {"category_names": ["SecurityUpdates"], "reboot": False},
+        "async": timeout,
+        "poll": 0,
+        "register": "job",
+    }
+
+
+def status(register: str, mode="status", **extra) -> dict:
+    args = {"jid": "{{ job.ansible_job_id }}", "mode": mode}
+    return {"ansible.builtin.async_status": args, "register": register, **extra}
+
+
+def poll(register="polled", **extra) -> dict:
+    return status(register, until=f"{register}.finished", retries=60, delay=1, **extra)
+
+
+def when(event) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
+
+
+def assert_start_record(record: dict) -> str:
+    jid = record["ansible_job_id"]
+    assert re.fullmatch(r"j\d+\.\d+", jid), record
+    assert record["started"] in (True, 1) and record["finished"] in (False, 0), record
+    assert record["results_file"] == f"{ASYNC_DIR}\\{jid}", record
+    assert isinstance(record["ansible_async_watchdog_pid"], int), record
+    return jid
+
+
+def test_async_win_updates_installs_on_schedule(main_bin, tmp_path):
+    with Lab(TIMED, tmp_path / "lab") as lab:
+        results = run_playbook(main_bin, lab.inventory, [start(), status("now"), poll()], tmp_path)
+        events = lab.ledger().events
+        installs = lab.ledger().installs()
+    assert results["_stats"]["lcu01"]["failures"] == 0, results["lcu01"]
+    started, now, polled = results["lcu01"]
+    jid = assert_start_record(started)
+    assert now["started"] is True and now["finished"] is False and now["ansible_job_id"] == jid, now
+    assert polled["finished"] is True and polled["ansible_job_id"] == jid, polled
+    assert polled["changed"] is True and polled["installed_update_count"] == 1, polled
+    assert polled["reboot_required"] is True and polled["rebooted"] is False
+    [update] = polled["updates"].values()
+    assert update["kb"] == [LCU_KB[2:]] and update["installed"] is True
+    assert polled.get("attempts", 1) > 1  # it was polled while running
+    assert installs == {"lcu01": [LCU_KB]}
+    commands = [e for e in events if e["event"] == "command"]
+    begin = next(e for e in commands if e.get("async_jid") == jid)
+    assert begin["what"] == "module:win_updates"
+    install = next(e for e in events if e["event"] == "install")
+    statuses = [e for e in commands if e["what"] == "module:async_status"]
+    assert when(statuses[0]) < when(install)  # answered while the install was not yet due
+    assert (when(install) - when(begin)).total_seconds() >= LCU_DUE
+    assert [e["end"] for e in events if e["event"] == "async_job"] == ["finished"]
+
+
+def test_restart_kills_the_job(main_bin, tmp_path):
+    tasks = [
+        start(),
+        {"ansible.windows.win_reboot": {"pre_reboot_delay": 0}},
+        status("after"),
+        {"ansible.builtin.pause": {"seconds": 7}},  # past the time the install was due
+        status("later"),
+    ]
+    with Lab(TIMED, tmp_path / "lab") as lab:
+        results = run_playbook(main_bin, lab.inventory, tasks, tmp_path)
+        ledger = lab.ledger()
+    assert results["_stats"]["lcu01"]["failures"] == 0, results["lcu01"]
+    started, rebooted, after, _pause, later = results["lcu01"]
+    jid = assert_start_record(started)
+    assert rebooted["rebooted"] is True
+    for record in (after, later):
+        assert record["started"] is True and record["finished"] is False, record
+        assert record["ansible_job_id"] == jid and "installed_update_count" not in record, record
+    assert ledger.installs() == {} and ledger.restarts() == {"lcu01": 1}
+    assert [e["end"] for e in ledger.events if e["event"] == "async_job"] == ["killed"]
+
+
+def test_cleanup_and_unknown_job(main_bin, tmp_path):
+    tasks = [
+        start(),
+        poll(),
+        status("erased", mode="cleanup"),
+        status("gone", ignore_errors=True),
+        {
+            "ansible.builtin.async_status": {"jid": "j123456.789"},
+            "register": "unknown",
+            "ignore_errors": True,
+        },
+    ]
+    with Lab(UNTIMED, tmp_path / "lab") as lab:
+        results = run_playbook(main_bin, lab.inventory, tasks, tmp_path)
+    started, polled, erased, gone, unknown = results["lcu01"]
+    jid = assert_start_record(started)
+    assert polled["finished"] is True and polled["installed_update_count"] == 1, polled
+    assert erased["erased"] == f"{ASYNC_DIR}\\{jid}" and not erased.get("failed"), erased
+    for record, expected in ((gone, jid), (unknown, "j123456.789")):
+        assert record["failed"] is True, record
+        assert record["msg"] == f"could not find job at '{ASYNC_DIR}'", record
+        assert record["ansible_job_id"] == expected, record
+        assert record["started"] is True and record["finished"] is True, record
+
+
+def test_watchdog_timeout(main_bin, tmp_path):
+    tasks = [
+        start(timeout=2),  # the install is due after 6.3 real seconds
+        poll(ignore_errors=True),
+        {"ansible.builtin.pause": {"seconds": 6}},
+        status("later", ignore_errors=True),
+    ]
+    with Lab(TIMED, tmp_path / "lab") as lab:
+        results = run_playbook(main_bin, lab.inventory, tasks, tmp_path)
+        ledger = lab.ledger()
+    started, polled, _pause, later = results["lcu01"]
+    jid = assert_start_record(started)
+    for record in (polled, later):
+        assert record["failed"] is True and record["finished"] is True, record
+        assert record["msg"] == "failure during async watchdog: timed out waiting for module completion"
+        assert record["ansible_job_id"] == jid and "installed_update_count" not in record, record
+        assert "exception" in record and record["stderr"] == "", record  # ansible-core shows no traceback
+    assert ledger.installs() == {}  # the update task ended with the module's process
+    assert [e["end"] for e in ledger.events if e["event"] == "async_job"] == ["watchdog_timeout"]
+
+
+def test_older_async_payload_is_refused():
+    """An ansible-core < 2.19 async payload (exec_wrapper layout) is not run synchronously."""
+    manifest = {
+        "module_entry": "",
+        "powershell_modules": {},
+        "csharp_utils": {},
+        "actions": ["exec", "async_wrapper", "async_watchdog"],
+        "async_jid": "123456",
+        "async_timeout_sec": 60,
+        "module_args": {"_ansible_module_name": "win_ping"},
+    }
+    payload = b"exec wrapper script\0\0\0\0" + json.dumps(manifest).encode()
+
+    class Host:
+        name = "old01"
+        timing = None
+
+    outcome = modules.run_payload(Host(), payload)
+    assert outcome.rc == 1 and not outcome.stdout
+    assert "ansible-core < 2.19" in outcome.stderr and outcome.what == "unknown_payload"
+    del manifest["async_jid"], manifest["async_timeout_sec"]
+    manifest["actions"] = ["exec"]
+    payload = b"exec wrapper script\0\0\0\0" + json.dumps(manifest).encode()
+    assert json.loads(modules.run_payload(Host(), payload).stdout)["ping"] == "pong"
+
+
+def test_older_core_async_fails_clearly(old_core_bin, tmp_path):
+    tasks = [{"ansible.windows.win_ping": {}, "async": 60, "poll": 0, "ignore_errors": True}]
+    with Lab(UNTIMED, tmp_path / "lab") as lab:
+        results = run_playbook(old_core_bin, lab.inventory, tasks, tmp_path)
+        events = lab.ledger().events
+    [result] = results["lcu01"]
+    assert result["failed"] is True, result
+    assert "ansible-core < 2.19" in json.dumps(result), result
+    assert [e["what"] for e in events if e["event"] == "command"] == ["unknown_payload"]
