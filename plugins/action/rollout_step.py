@@ -12,6 +12,11 @@ The steps:
 
 - ``install``: route the host (rollout_start), install without a restart (win_updates), read Windows'
   restart evidence (baseline_info) unless the install already gave it, decide (install_outcome).
+- ``start`` and ``staged``: ``install`` in two tasks, so that a fork is not held while Windows installs.
+  ``start`` routes the host and starts win_updates as an Ansible async job on the host (``async``, ``poll:
+  0``); ``staged`` waits for that job (async_status, polling less often as the install goes on), then reads
+  the evidence and decides as ``install`` does. A host that restarts while its job runs (the job dies with
+  the restart) is failed, not waited for until the job's timeout.
 - ``check``: read the host right before its restart and decide from Windows' evidence and the maintenance
   window now (restart_decision).
 - ``restart``: journal the restart, restart, install what waited for the restart (plan action ``reboot``),
@@ -25,6 +30,7 @@ host that did not come back), as the role's ``rescue`` recorded it before.
 
 import contextlib
 import datetime
+import time
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.plugins.action import ActionBase
@@ -32,7 +38,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.hotpatch.windows.plugins.plugin_utils import _outcome
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 
-STEPS = ("install", "check", "restart", "wave")
+STEPS = ("install", "start", "staged", "check", "restart", "wave")
 ARGUMENT_SPEC = {
     "step": {"type": "str", "required": True, "choices": list(STEPS)},
     "status": {"type": "dict", "default": {}},
@@ -46,8 +52,14 @@ ARGUMENT_SPEC = {
     "decision": {"type": "dict"},
     "admission": {"type": "dict"},
     "reboot_timeout": {"type": "int", "default": 1800},
+    "install_timeout": {"type": "int", "default": 14400},
+    "job": {"type": "dict"},
 }
 REBOOT_MESSAGE_CHARS = 200
+# staged: seconds between two async_status polls, a third of the time the job has run so far, within these
+POLL_MIN, POLL_MAX, POLL_FRACTION = 1.0, 15.0, 1 / 3
+# staged: seconds beyond the job's own timeout (Ansible's async watchdog ends it on the host) before giving up
+JOB_GRACE = 120
 
 
 def _now():
@@ -65,11 +77,14 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     # ------------------------------------------------------------------ the modules the steps run
-    def _module(self, name, args, task_vars):
+    def _module(self, name, args, task_vars, async_val=0):
         """The result of module ``name`` run through its action plugin on this task's connection, as a
-        registered result: a connection failure is ``unreachable``, any other error ``failed``."""
+        registered result: a connection failure is ``unreachable``, any other error ``failed``. With
+        ``async_val``, the module starts as an Ansible async job of that many seconds (``poll: 0``)."""
         task = self._task.copy()
         task.args = dict(args)
+        if async_val:
+            task.async_val, task.poll = async_val, 0
         action = self._shared_loader_obj.action_loader.get(
             name,
             task=task,
@@ -102,13 +117,13 @@ class ActionModule(ActionBase):
     def _probe(self, task_vars):
         return self._module("hotpatch.windows.baseline_info", {}, task_vars)
 
-    def _install(self, plan, task_vars):
+    def _install(self, plan, task_vars, async_val=0):
         install = plan.get("install") or {}
         args = {"state": "installed", "category_names": install.get("category_names") or [], "reboot": False}
         for name in ("accept_list", "reject_list"):
             if install.get(name):
                 args[name] = install[name]
-        return self._module("ansible.windows.win_updates", args, task_vars)
+        return self._module("ansible.windows.win_updates", args, task_vars, async_val)
 
     def _reboot(self, message, task_vars):
         args = {"reboot_timeout": self._args["reboot_timeout"], "msg": message}
@@ -134,6 +149,74 @@ class ActionModule(ActionBase):
         # A host whose restart was expected and whose install says reboot_required goes to its wave on that
         # evidence; it is read again right before its restart.
         if not (plan.get("reboot") and install.get("reboot_required")):
+            after = self._probe(task_vars)
+        outcome = _outcome.after_install(outcome, host, plan, install, after, args["unexpected_reboot"])
+        return {"outcome": outcome, "installed_at": _now()}, {"install": install, "after": after}
+
+    def step_start(self, task_vars):
+        """Route, then start the install as an async job on the host; ``job`` says which (none: nothing to
+        wait for, the outcome is already the host's, as for a failed start)."""
+        args, host = self._args, self._host
+        outcome = _outcome.new_outcome(
+            host, args["status"], args["plan"], args["window"], self._check_mode, args["assessed_at"]
+        )
+        if outcome.get("route") != "install" or self._check_mode:
+            return {"outcome": outcome, "job": None}, {}
+        started = time.time()
+        start = self._install(args["plan"], task_vars, async_val=args["install_timeout"])
+        if not self._succeeded(start) or not start.get("ansible_job_id"):
+            if self._succeeded(start):
+                start = {"failed": True, "msg": "win_updates did not start an async job"}
+            policy = args["unexpected_reboot"]
+            outcome = _outcome.after_install(outcome, host, args["plan"], start, None, policy)
+            return {"outcome": outcome, "job": None}, {"start": start}
+        job = {
+            "jid": start["ansible_job_id"],
+            "started": started,
+            "timeout": args["install_timeout"],
+            "boot": (args["status"].get("facts") or {}).get("last_boot"),
+        }
+        return {"outcome": outcome, "job": job}, {"start": start}
+
+    def _wait(self, job, task_vars):
+        """The finished job's result (win_updates' own, as ``install`` gets it), or a failure: the host
+        restarted while the job ran, or the job outlived its timeout."""
+        deadline = job["started"] + job["timeout"] + JOB_GRACE
+        was_down = False
+        while True:
+            status = self._module("ansible.builtin.async_status", {"jid": job["jid"]}, task_vars)
+            if status.get("finished"):
+                cleanup = {"jid": job["jid"], "mode": "cleanup"}
+                self._module("ansible.builtin.async_status", cleanup, task_vars)
+                return {k: v for k, v in status.items() if k not in ("started", "finished", "results_file")}
+            if status.get("unreachable"):
+                was_down = True
+            elif status.get("failed"):
+                return status
+            elif was_down:  # back after an outage: a restart ends the job, an adapter reset does not
+                was_down = False
+                boot = (self._probe(task_vars).get("facts") or {}).get("last_boot")
+                if _outcome.booted_since(job.get("boot"), boot):
+                    return {"failed": True, "msg": f"the host restarted (at {boot}) while its install ran"}
+            now = time.time()
+            if now >= deadline:
+                return {
+                    "failed": True,
+                    "unreachable": bool(status.get("unreachable")),
+                    "msg": f"the install did not finish within {job['timeout']} s (patch_install_timeout)",
+                }
+            time.sleep(min(POLL_MAX, max(POLL_MIN, (now - job["started"]) * POLL_FRACTION), deadline - now))
+
+    def step_staged(self, task_vars):
+        """Wait for the job ``start`` started, then read the evidence and decide as ``install`` does."""
+        args, host = self._args, self._host
+        outcome, job = args["outcome"], args["job"]
+        if not job:
+            return {"outcome": outcome}, {}
+        plan = args["plan"]
+        install = self._wait(job, task_vars)
+        after = None
+        if self._succeeded(install) and not (plan.get("reboot") and install.get("reboot_required")):
             after = self._probe(task_vars)
         outcome = _outcome.after_install(outcome, host, plan, install, after, args["unexpected_reboot"])
         return {"outcome": outcome, "installed_at": _now()}, {"install": install, "after": after}

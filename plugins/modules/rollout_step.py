@@ -29,7 +29,15 @@ options:
     description:
       - C(install) routes the host from its plan and maintenance window, installs what O(plan) allows without
         a restart, reads the host again (unless the install reported C(reboot_required) for a planned restart)
-        and returns the host's outcome.
+        and returns the host's outcome. It holds a worker process (a fork) while Windows installs.
+      - C(start) and C(staged) are C(install) in two tasks, so that no fork is held while Windows installs:
+        C(start) routes the host and starts the install as an Ansible async job on the host (the documented
+        C(async) support of M(ansible.windows.win_updates), C(poll=0)) and returns O(job). C(staged) waits
+        for that job with M(ansible.builtin.async_status) (polling every third of the time the job has run so
+        far, between 1 and 15 seconds), reads the host again and returns the host's outcome as C(install)
+        does. Run C(start) for every host, then C(staged): every host installs at once, whatever C(forks) is.
+        A host that restarts while its job runs is failed (the job ends with the restart); a job that
+        outlives O(install_timeout) fails the host.
       - C(check) reads the host right before its restart and returns the restart decision.
       - C(restart) journals the restart, restarts the host, installs what waited for the restart (plan action
         C(reboot)), restarts again when that install says so, reads the host again and journals the restart's
@@ -38,26 +46,29 @@ options:
         that O(admission) holds back, or any host in check mode, only gets its outcome; nothing is contacted.
     type: str
     required: true
-    choices: [install, check, restart, wave]
+    choices: [install, start, staged, check, restart, wave]
   status:
-    description: The host's C(hotpatch_status) (O(step=install)).
+    description: The host's C(hotpatch_status) (O(step=install), O(step=start)).
     type: dict
     default: {}
   plan:
-    description: The host's C(hotpatch_plan) (O(step=install), O(step=restart), O(step=wave)).
+    description: The host's C(hotpatch_plan) (O(step=install), O(step=start), O(step=staged), O(step=restart),
+      O(step=wave)).
     type: dict
     default: {}
   outcome:
-    description: The host's C(hotpatch_outcome) (O(step=check), O(step=wave)).
+    description: The host's C(hotpatch_outcome) (O(step=check), O(step=wave)); for O(step=staged), the
+      C(outcome) that O(step=start) returned.
     type: dict
     default: {}
   assessed_at:
     description: When the host was assessed (C(hotpatch_assessed_at), ISO 8601 UTC); places the maintenance
-      window at the host's clock (O(step=install)).
+      window at the host's clock (O(step=install), O(step=start)).
     type: str
   installed_at:
     description: When the host's install ended (ISO 8601 UTC), the C(installed_at) this module returned for
-      O(step=install). An install's C(reboot_required) counts as evidence while the host has not booted since.
+      O(step=install) or O(step=staged). An install's C(reboot_required) counts as evidence while the host
+      has not booted since.
     type: str
   window:
     description: The host's C(patch_maintenance_window), read again at the host's clock before its restart.
@@ -81,6 +92,15 @@ options:
     description: Seconds to wait for the host to come back from each restart (C(patch_reboot_timeout)).
     type: int
     default: 1800
+  install_timeout:
+    description:
+      - Seconds the install job may run (C(patch_install_timeout); O(step=start)). Ansible's async watchdog
+        ends the job on the host after that long, and O(step=staged) fails the host.
+    type: int
+    default: 14400
+  job:
+    description: The O(job) that O(step=start) returned (O(step=staged)); V(null) when it started none.
+    type: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -116,17 +136,39 @@ EXAMPLES = r"""
     plan: "{{ hotpatch_plan }}"
     installed_at: "{{ step.installed_at }}"
     admission: {admitted: ["{{ inventory_hostname }}"], held: {}}
+
+- name: Start the install on every host at once (no fork is held while Windows installs)
+  hotpatch.windows.rollout_step:
+    step: start
+    status: "{{ hotpatch_status }}"
+    plan: "{{ hotpatch_plan }}"
+  register: started
+
+- name: Wait for the install and read Windows' restart evidence
+  hotpatch.windows.rollout_step:
+    step: staged
+    outcome: "{{ started.outcome }}"
+    job: "{{ started.job }}"
+    plan: "{{ hotpatch_plan }}"
+  register: staged
 """
 
 RETURN = r"""
 outcome:
   description: The host's outcome after the step (the role's C(hotpatch_outcome); see the report guide).
-  returned: O(step=install) or O(step=wave)
+  returned: O(step=install), O(step=start), O(step=staged) or O(step=wave)
   type: dict
 installed_at:
   description: When the install ended (ISO 8601 UTC); V(null) when nothing was installed.
-  returned: O(step=install)
+  returned: O(step=install) or O(step=staged) when the host installed
   type: str
+job:
+  description:
+    - The async job O(step=start) started - C(jid), C(started) (the controller's clock, seconds since the
+      epoch), C(timeout), C(boot) (the host's last boot time when it was assessed) - or V(null) when it
+      started none (nothing to install, check mode, or a start that failed; then O(outcome) says so).
+  returned: O(step=start)
+  type: dict
 decision:
   description:
     - The restart decision - C(restart), C(evidence), C(unreachable), C(message) and, for a closed maintenance
@@ -136,7 +178,8 @@ decision:
 steps:
   description:
     - The results of the modules the step ran, by name - C(install), C(after) and C(now) (the host read
-      again), C(reboot), C(reboot_again) - each as a registered result; absent when not run.
+      again), C(start) (the async job's start), C(reboot), C(reboot_again) - each as a registered result;
+      absent when not run.
   returned: always
   type: dict
 msg:

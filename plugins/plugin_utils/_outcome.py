@@ -58,6 +58,13 @@ def _instant(text):
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
+def booted_since(boot_before, boot_now):
+    """Whether the host booted again: its last boot time (the probe's ``last_boot``, the host's own clock)
+    is later now than it was. Unknown either side: no."""
+    before, now = _instant(boot_before), _instant(boot_now)
+    return before is not None and now is not None and now > before
+
+
 def _check(value, name, kind):
     if not isinstance(value, kind):
         raise HotpatchError(f"{name} must be a {kind.__name__ if isinstance(kind, type) else 'mapping'}")

@@ -60,6 +60,7 @@ KNOWN = {
     "patch_max_fail_percentage",
     "patch_unexpected_reboot",
     "patch_reboot_timeout",
+    "patch_install_timeout",
     "patch_health_services",
     "patch_health_ports",
     "patch_health_urls",
@@ -121,6 +122,7 @@ SET_BY_ROLES = {
     "assess_search",
     "assess_run_name",
     "patch_install",
+    "patch_start",
     "patch_installed_at",
     "patch_check",
     "patch_restart",
@@ -253,6 +255,9 @@ def rollout_settings(settings):
         raise HotpatchError(f"patch_max_fail_percentage must be a number from 0 to 100, got {percent!r}")
     result["patch_reboot_timeout"] = _int(
         settings.get("patch_reboot_timeout", 1800), "patch_reboot_timeout", 1
+    )
+    result["patch_install_timeout"] = _int(
+        settings.get("patch_install_timeout", 14400), "patch_install_timeout", 1
     )
     unexpected = settings.get("patch_unexpected_reboot", "reboot")
     if unexpected not in UNEXPECTED:

@@ -70,10 +70,12 @@ class Script:
     def __init__(self, **answers):
         self.answers = {name: list(values) for name, values in answers.items()}
         self.calls = []
+        self.async_vals = []
 
-    def __call__(self, name, args, task_vars):
+    def __call__(self, name, args, task_vars, async_val=0):
         short = name.split(".")[-1]
         self.calls.append((short, dict(args)))
+        self.async_vals.append(async_val)
         if short == "journal":
             return {"changed": False}
         queue = self.answers.get(short)
@@ -156,6 +158,126 @@ def test_install_in_check_mode_contacts_nothing():
     assert script.calls == []
     assert result["outcome"]["status"] == "check_mode"
     assert result["changed"] is False
+
+
+STARTED = {"started": True, "finished": False, "ansible_job_id": "j123.4242", "results_file": "C:\\j123.4242"}
+RUNNING = dict(STARTED)
+GONE = {"unreachable": True, "msg": "connection refused"}
+
+
+def finished(result):
+    return dict(result, started=True, finished=True, ansible_job_id="j123.4242")
+
+
+def job(**more):
+    import time
+
+    return dict({"jid": "j123.4242", "started": time.time() - 30, "timeout": 14400, "boot": BOOT}, **more)
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The seconds the staged step slept between polls (it does not really sleep)."""
+    slept = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    return slept
+
+
+def test_start_starts_the_install_as_an_async_job_and_reads_nothing_else():
+    script = Script(win_updates=[STARTED])
+    status = dict(STATUS, facts=dict(STATUS["facts"], last_boot=BOOT))
+    args = {"step": "start", "status": status, "plan": PLAN_HOTPATCH, "install_timeout": 7200}
+    result = run_step(script, args)
+    assert script.names == ["win_updates"]
+    assert script.async_vals == [7200]
+    assert result["job"]["jid"] == "j123.4242"
+    assert result["job"]["boot"] == BOOT and result["job"]["timeout"] == 7200
+    assert result["outcome"]["route"] == "install"
+
+
+def test_start_contacts_nothing_for_a_host_that_only_restarts_or_in_check_mode():
+    script = Script()
+    result = run_step(script, {"step": "start", "status": STATUS, "plan": PLAN_PENDING})
+    assert script.calls == [] and result["job"] is None
+    assert result["outcome"]["route"] == "wave"
+    result = run_step(script, {"step": "start", "status": STATUS, "plan": PLAN_LCU}, check_mode=True)
+    assert script.calls == [] and result["job"] is None
+    assert result["outcome"]["status"] == "check_mode"
+
+
+def test_a_start_that_fails_fails_the_host_and_leaves_nothing_to_wait_for():
+    script = Script(win_updates=[GONE])
+    result = run_step(script, {"step": "start", "status": STATUS, "plan": PLAN_HOTPATCH})
+    assert not result.get("failed") and result["job"] is None
+    assert result["outcome"]["status"] == "failed" and result["outcome"]["down"] is True
+    script = Script(win_updates=[{"changed": False}])  # an answer without a job id
+    result = run_step(script, {"step": "start", "status": STATUS, "plan": PLAN_HOTPATCH})
+    assert "did not start an async job" in result["outcome"]["message"]
+
+
+def staged_args(**more):
+    outcome = {"action": "hotpatch", "route": "install", "status": "planned", "message": "planned"}
+    return dict({"step": "staged", "outcome": outcome, "job": job(), "plan": PLAN_HOTPATCH}, **more)
+
+
+def test_staged_polls_until_the_job_finishes_then_reads_the_host_and_decides(sleeps):
+    done = finished(installed("KB5055527"))
+    cleaned = {"erased": "C:\\j123.4242"}
+    script = Script(async_status=[RUNNING, RUNNING, done, cleaned], baseline_info=[probe()])
+    result = run_step(script, staged_args())
+    assert script.names == ["async_status"] * 4 + ["baseline_info"]
+    assert script.calls[3][1] == {"jid": "j123.4242", "mode": "cleanup"}
+    assert len(sleeps) == 2 and all(1.0 <= s <= 15.0 for s in sleeps)
+    assert sleeps[0] >= 9.0  # a third of the 30 s the job has run: fewer polls for a long install
+    assert result["outcome"]["status"] == "patched" and result["outcome"]["route"] == "done"
+    assert result["steps"]["install"]["reboot_required"] is False
+    assert "finished" not in result["steps"]["install"]
+    assert result["installed_at"]
+
+
+def test_staged_sends_a_planned_restart_to_its_wave_on_the_jobs_own_evidence(sleeps):
+    done = finished(installed("KB5055523", reboot_required=True))
+    script = Script(async_status=[done, {}])
+    outcome = {"action": "lcu", "route": "install", "status": "planned", "message": "planned"}
+    result = run_step(script, staged_args(outcome=outcome, plan=PLAN_LCU))
+    assert script.names == ["async_status", "async_status"]
+    assert result["outcome"]["route"] == "wave"
+    assert sleeps == []
+
+
+def test_staged_fails_a_host_that_restarted_while_its_install_ran(sleeps):
+    script = Script(async_status=[GONE, RUNNING], baseline_info=[probe(last_boot="2026-04-16T02:30:00Z")])
+    result = run_step(script, staged_args())
+    assert script.names == ["async_status", "async_status", "baseline_info"]
+    assert result["outcome"]["status"] == "failed"
+    assert "restarted (at 2026-04-16T02:30:00Z) while its install ran" in result["outcome"]["message"]
+
+
+def test_staged_waits_on_after_an_outage_without_a_restart(sleeps):
+    done = finished(installed("KB5055527"))
+    script = Script(async_status=[GONE, RUNNING, done, {}], baseline_info=[probe(), probe()])
+    result = run_step(script, staged_args())
+    polls = ["async_status", "async_status", "baseline_info", "async_status", "async_status"]
+    assert script.names == [*polls, "baseline_info"]
+    assert result["outcome"]["status"] == "patched"
+
+
+def test_staged_gives_up_on_a_job_past_its_timeout(sleeps):
+    import time
+
+    script = Script(async_status=[RUNNING])
+    result = run_step(script, staged_args(job=job(started=time.time() - 14400 - 200)))
+    assert script.names == ["async_status"]
+    assert result["outcome"]["status"] == "failed"
+    assert "did not finish within 14400 s (patch_install_timeout)" in result["outcome"]["message"]
+
+
+def test_staged_without_a_job_passes_the_outcome_on_and_contacts_nothing():
+    script = Script()
+    outcome = {"action": "none", "route": "done", "status": "unchanged", "message": "nothing to do"}
+    result = run_step(script, staged_args(job=None, outcome=outcome))
+    assert script.calls == []
+    assert result["outcome"] == outcome
 
 
 def wave_args(**more):

@@ -10,6 +10,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._outcome import (
     admit,
     after_install,
     after_wave,
+    booted_since,
     new_outcome,
     restart_decision,
     rollout_stop,
@@ -175,6 +176,11 @@ def test_stop(case):
     assert result["stop"] is case["expected"]
     if result["stop"]:
         assert "wave 3" in result["message"] and "patch_max_fail_percentage" in result["message"]
+
+
+@pytest.mark.parametrize("case", params(CASES["booted"]))
+def test_booted(case):
+    assert booted_since(case["before"], case["now"]) is case["expected"]
 
 
 @pytest.mark.parametrize("case", params(CASES["errors"]))
