@@ -57,7 +57,9 @@ ARGUMENT_SPEC = {
 }
 REBOOT_MESSAGE_CHARS = 200
 # staged: seconds between two async_status polls, a third of the time the job has run so far, within these
-POLL_MIN, POLL_MAX, POLL_FRACTION = 1.0, 15.0, 1 / 3
+POLL_MIN = 1.0
+POLL_MAX = 15.0
+POLL_FRACTION = 1 / 3
 # staged: seconds beyond the job's own timeout (Ansible's async watchdog ends it on the host) before giving up
 JOB_GRACE = 120
 

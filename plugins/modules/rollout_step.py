@@ -30,14 +30,14 @@ options:
       - C(install) routes the host from its plan and maintenance window, installs what O(plan) allows without
         a restart, reads the host again (unless the install reported C(reboot_required) for a planned restart)
         and returns the host's outcome. It holds a worker process (a fork) while Windows installs.
-      - C(start) and C(staged) are C(install) in two tasks, so that no fork is held while Windows installs:
+      - C(start) and C(staged) are C(install) in two tasks, so that no fork is held while Windows installs.
         C(start) routes the host and starts the install as an Ansible async job on the host (the documented
         C(async) support of M(ansible.windows.win_updates), C(poll=0)) and returns O(job). C(staged) waits
         for that job with M(ansible.builtin.async_status) (polling every third of the time the job has run so
         far, between 1 and 15 seconds), reads the host again and returns the host's outcome as C(install)
-        does. Run C(start) for every host, then C(staged): every host installs at once, whatever C(forks) is.
-        A host that restarts while its job runs is failed (the job ends with the restart); a job that
-        outlives O(install_timeout) fails the host.
+        does. Run C(start) for every host, then C(staged), and every host installs at once, whatever
+        C(forks) is. A host that restarts while its job runs is failed (the job ends with the restart); a
+        job that outlives O(install_timeout) fails the host.
       - C(check) reads the host right before its restart and returns the restart decision.
       - C(restart) journals the restart, restarts the host, installs what waited for the restart (plan action
         C(reboot)), restarts again when that install says so, reads the host again and journals the restart's
