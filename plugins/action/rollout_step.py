@@ -64,6 +64,15 @@ POLL_FRACTION = 1 / 3
 JOB_GRACE = 120
 
 
+def _transport_error(error):
+    """Whether an exception a connection plugin raised means the host did not answer, or no longer knows our
+    session (refused, reset, timed out, a WinRM shell gone with a restart): the builtin connection and timeout
+    errors, and the errors of the libraries under the winrm and psrp connection plugins."""
+    module = type(error).__module__ or ""
+    libraries = ("requests", "urllib3", "winrm", "pypsrp", "psrp")
+    return isinstance(error, (ConnectionError, TimeoutError)) or module.split(".")[0] in libraries
+
+
 def _now():
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -104,6 +113,8 @@ class ActionModule(ActionBase):
             result = {"failed": True, "msg": str(error)}
         except Exception as error:  # a connection plugin's own exception (requests, pypsrp): no traceback
             result = {"failed": True, "msg": f"{type(error).__name__}: {error}"}
+            if _transport_error(error):
+                result["connection_error"] = True  # the host did not answer (down, restarting, refused)
         finally:
             with contextlib.suppress(Exception):  # cleaning a temporary folder never fails the step
                 action.cleanup()
@@ -191,15 +202,21 @@ class ActionModule(ActionBase):
                 cleanup = {"jid": job["jid"], "mode": "cleanup"}
                 self._module("ansible.builtin.async_status", cleanup, task_vars)
                 return {k: v for k, v in status.items() if k not in ("started", "finished", "results_file")}
-            if status.get("unreachable"):
+            if status.get("unreachable") or status.get("connection_error"):
                 was_down = True
+                with contextlib.suppress(Exception):  # a new session next time (the old shell may be gone)
+                    self._connection.reset()
             elif status.get("failed"):
                 return status
             elif was_down:  # back after an outage: a restart ends the job, an adapter reset does not
-                was_down = False
                 boot = (self._probe(task_vars).get("facts") or {}).get("last_boot")
-                if _outcome.booted_since(job.get("boot"), boot):
-                    return {"failed": True, "msg": f"the host restarted (at {boot}) while its install ran"}
+                if boot:  # read: else ask again at the next poll
+                    was_down = False
+                    if _outcome.booted_since(job.get("boot"), boot):
+                        return {
+                            "failed": True,
+                            "msg": f"the host restarted (at {boot}) while its install ran",
+                        }
             now = time.time()
             if now >= deadline:
                 return {

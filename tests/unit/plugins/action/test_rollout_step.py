@@ -253,6 +253,23 @@ def test_staged_fails_a_host_that_restarted_while_its_install_ran(sleeps):
     assert "restarted (at 2026-04-16T02:30:00Z) while its install ran" in result["outcome"]["message"]
 
 
+def test_staged_reads_the_boot_time_again_until_it_can_after_a_connection_error(sleeps):
+    refused = {"failed": True, "msg": "ConnectionError: refused", "connection_error": True}
+    later = probe(last_boot="2026-04-16T02:30:00Z")
+    script = Script(async_status=[refused, RUNNING, RUNNING], baseline_info=[probe(failed=True), later])
+    result = run_step(script, staged_args())
+    assert script.names == ["async_status", "async_status", "baseline_info", "async_status", "baseline_info"]
+    assert "restarted (at 2026-04-16T02:30:00Z) while its install ran" in result["outcome"]["message"]
+
+
+def test_staged_fails_on_an_error_of_async_status_itself(sleeps):
+    missing = {"failed": True, "msg": "could not find job", "ansible_job_id": "j123.4242", "finished": False}
+    script = Script(async_status=[missing])
+    result = run_step(script, staged_args())
+    assert script.names == ["async_status"]
+    assert "could not find job" in result["outcome"]["message"]
+
+
 def test_staged_waits_on_after_an_outage_without_a_restart(sleeps):
     done = finished(installed("KB5055527"))
     script = Script(async_status=[GONE, RUNNING, done, {}], baseline_info=[probe(), probe()])
@@ -421,3 +438,18 @@ def test_check_reads_the_host_once(step):
     result = run_step(script, args)
     assert script.names.count("baseline_info") == (1 if step == "check" else 2)
     assert result["decision"]["restart"] is True
+
+
+def test_only_errors_of_an_unanswered_connection_count_as_the_host_being_down():
+    import requests
+
+    from ansible_collections.hotpatch.windows.plugins.action.rollout_step import _transport_error
+
+    assert _transport_error(requests.exceptions.ConnectionError("refused"))
+    assert _transport_error(ConnectionResetError("reset"))
+    assert _transport_error(TimeoutError("timed out"))
+    from winrm.exceptions import WSManFaultError
+
+    assert _transport_error(WSManFaultError(500, "the shell is gone", "", "InvalidSelectors"))
+    assert not _transport_error(FileNotFoundError("release_catalog.yml"))
+    assert not _transport_error(ValueError("bad JSON"))
