@@ -148,32 +148,40 @@ class ActionModule(ActionBase):
             self._warnings.append(f"the journal could not record {event}: {result.get('msg')}")
 
     # ------------------------------------------------------------------ the steps
+    def _route(self):
+        """The host's first outcome (from its plan and maintenance window), and whether it installs now."""
+        args = self._args
+        outcome = _outcome.new_outcome(
+            self._host, args["status"], args["plan"], args["window"], self._check_mode, args["assessed_at"]
+        )
+        return outcome, outcome.get("route") == "install" and not self._check_mode
+
     def step_install(self, task_vars):
         """Route, install without a restart, read the evidence, decide."""
-        args, host = self._args, self._host
-        outcome = _outcome.new_outcome(
-            host, args["status"], args["plan"], args["window"], self._check_mode, args["assessed_at"]
-        )
-        if outcome.get("route") != "install" or self._check_mode:
+        outcome, installs = self._route()
+        if not installs:
             return {"outcome": outcome}, {}
-        plan = args["plan"]
-        install = self._install(plan, task_vars)
+        return self._decide_install(outcome, self._install(self._args["plan"], task_vars), task_vars)
+
+    def _decide_install(self, outcome, install, task_vars):
+        """After the install: read the host again (unless the install's reboot_required already confirms a
+        planned restart: the host goes to its wave on that evidence and is read right before its restart),
+        then decide."""
+        plan = self._args["plan"]
         after = None
-        # A host whose restart was expected and whose install says reboot_required goes to its wave on that
-        # evidence; it is read again right before its restart.
         if not (plan.get("reboot") and install.get("reboot_required")):
             after = self._probe(task_vars)
-        outcome = _outcome.after_install(outcome, host, plan, install, after, args["unexpected_reboot"])
+        outcome = _outcome.after_install(
+            outcome, self._host, plan, install, after, self._args["unexpected_reboot"]
+        )
         return {"outcome": outcome, "installed_at": _now()}, {"install": install, "after": after}
 
     def step_start(self, task_vars):
         """Route, then start the install as an async job on the host; ``job`` says which (none: nothing to
         wait for, the outcome is already the host's, as for a failed start)."""
         args, host = self._args, self._host
-        outcome = _outcome.new_outcome(
-            host, args["status"], args["plan"], args["window"], self._check_mode, args["assessed_at"]
-        )
-        if outcome.get("route") != "install" or self._check_mode:
+        outcome, installs = self._route()
+        if not installs:
             return {"outcome": outcome, "job": None}, {}
         started = time.time()
         start = self._install(args["plan"], task_vars, async_val=args["install_timeout"])
@@ -228,17 +236,10 @@ class ActionModule(ActionBase):
 
     def step_staged(self, task_vars):
         """Wait for the job ``start`` started, then read the evidence and decide as ``install`` does."""
-        args, host = self._args, self._host
-        outcome, job = args["outcome"], args["job"]
+        outcome, job = self._args["outcome"], self._args["job"]
         if not job:
             return {"outcome": outcome}, {}
-        plan = args["plan"]
-        install = self._wait(job, task_vars)
-        after = None
-        if self._succeeded(install) and not (plan.get("reboot") and install.get("reboot_required")):
-            after = self._probe(task_vars)
-        outcome = _outcome.after_install(outcome, host, plan, install, after, args["unexpected_reboot"])
-        return {"outcome": outcome, "installed_at": _now()}, {"install": install, "after": after}
+        return self._decide_install(outcome, self._wait(job, task_vars), task_vars)
 
     def step_check(self, task_vars):
         """Read the host right before its restart; decide from Windows' evidence and the window now."""
