@@ -164,14 +164,15 @@ class AsyncJob:
         self.state = "running"  # running | finished | watchdog_timeout | killed
         self.task = None  # win_updates' UpdateTask: its lifetime is tied to the module process in async
 
-    def _end(self, state: str, record: dict):
+    def _end(self, state: str, record):
+        """Ends the job once; `record` (None: nothing is written) goes into its results file."""
         if self.state != "running":
             return
         self.state = state
         if self.task is not None and not self.task.done:
             self.task.cancelled = True
-        # the watchdog's Set-Content writes the file again, also when async_status cleanup removed it
-        self.host.async_files[self.path.lower()] = record
+        if record is not None:  # the watchdog's Set-Content writes the file again, also after a cleanup
+            self.host.async_files[self.path.lower()] = record
         self.host.record(
             self.host.name, "async_job", jid=self.record["ansible_job_id"], module=self.module, end=state
         )
@@ -212,14 +213,7 @@ class AsyncJob:
 
     def kill(self):
         """The host restarts: the process is gone, nothing more is written."""
-        if self.state != "running":
-            return
-        self.state = "killed"
-        if self.task is not None and not self.task.done:
-            self.task.cancelled = True
-        self.host.record(
-            self.host.name, "async_job", jid=self.record["ansible_job_id"], module=self.module, end="killed"
-        )
+        self._end("killed", None)
 
 
 def start_async(host, name: str, handler, params: dict, args: dict, options: dict):
