@@ -14,9 +14,11 @@ The steps:
   restart evidence (baseline_info) unless the install already gave it, decide (install_outcome).
 - ``start`` and ``staged``: ``install`` in two tasks, so that a fork is not held while Windows installs.
   ``start`` routes the host and starts win_updates as an Ansible async job on the host (``async``, ``poll:
-  0``); ``staged`` waits for that job (async_status, polling less often as the install goes on), then reads
-  the evidence and decides as ``install`` does. A host that restarts while its job runs (the job dies with
-  the restart) is failed, not waited for until the job's timeout.
+  0``); ``staged`` waits for that job, then reads the evidence and decides as ``install`` does. It waits on
+  the host: ansible.windows.win_wait_for watches the job's results file for up to WAIT_MAX seconds (one
+  command, checked every second on the host), then async_status reads the job; where that wait cannot run,
+  async_status polls, less often as the install goes on. A host that restarts while its job runs (the job
+  dies with the restart) is failed, not waited for until the job's timeout.
 - ``check``: read the host right before its restart and decide from Windows' evidence and the maintenance
   window now (restart_decision).
 - ``restart``: journal the restart, restart, install what waited for the restart (plan action ``reboot``),
@@ -60,6 +62,10 @@ REBOOT_MESSAGE_CHARS = 200
 POLL_MIN = 1.0
 POLL_MAX = 15.0
 POLL_FRACTION = 1 / 3
+# staged: seconds one win_wait_for may wait on the host for the job's results file to say finished, and what
+# says it (async_watchdog.ps1 writes `"finished":true` with ConvertTo-Json -Compress; before 2.19, 1)
+WAIT_MAX = 300
+FINISHED_PATTERN = r'"finished"\s*:\s*(true|1)\b'
 # staged: seconds beyond the job's own timeout (Ansible's async watchdog ends it on the host) before giving up
 JOB_GRACE = 120
 
@@ -96,7 +102,10 @@ class ActionModule(ActionBase):
         task.args = dict(args)
         if async_val:
             task.async_val, task.poll = async_val, 0
-        action = self._shared_loader_obj.action_loader.get(
+        loader = self._shared_loader_obj.action_loader
+        if not loader.has_plugin(name):  # a module without an action plugin of its own (win_wait_for)
+            task.action, name = name, "ansible.legacy.normal"
+        action = loader.get(
             name,
             task=task,
             connection=self._connection,
@@ -196,24 +205,31 @@ class ActionModule(ActionBase):
             "started": started,
             "timeout": args["install_timeout"],
             "boot": (args["status"].get("facts") or {}).get("last_boot"),
+            "results_file": start.get("results_file"),
         }
         return {"outcome": outcome, "job": job}, {"start": start}
 
     def _wait(self, job, task_vars):
         """The finished job's result (win_updates' own, as ``install`` gets it), or a failure: the host
-        restarted while the job ran, or the job outlived its timeout."""
+        restarted while the job ran, or the job outlived its timeout.
+
+        Between two reads of the job (async_status), the step waits on the host: win_wait_for watches the
+        job's results file until it says finished, for up to WAIT_MAX seconds. One command then covers
+        minutes of an install, and the end is seen within a second. Where that wait cannot run (an error
+        other than its timeout, or a file that says finished while async_status does not), the step sleeps
+        between reads instead, a third of the time the job has run so far (POLL_MIN to POLL_MAX seconds)."""
         deadline = job["started"] + job["timeout"] + JOB_GRACE
         was_down = False
+        watch = bool(job.get("results_file"))  # wait on the host between two reads
+        said_finished = False  # the last wait saw the file say finished
         while True:
             status = self._module("ansible.builtin.async_status", {"jid": job["jid"]}, task_vars)
             if status.get("finished"):
                 cleanup = {"jid": job["jid"], "mode": "cleanup"}
                 self._module("ansible.builtin.async_status", cleanup, task_vars)
                 return {k: v for k, v in status.items() if k not in ("started", "finished", "results_file")}
-            if status.get("unreachable") or status.get("connection_error"):
+            if self._unanswered(status):
                 was_down = True
-                with contextlib.suppress(Exception):  # a new session next time (the old shell may be gone)
-                    self._connection.reset()
             elif status.get("failed"):
                 return status
             elif was_down:  # back after an outage: a restart ends the job, an adapter reset does not
@@ -232,7 +248,39 @@ class ActionModule(ActionBase):
                     "unreachable": bool(status.get("unreachable")),
                     "msg": f"the install did not finish within {job['timeout']} s (patch_install_timeout)",
                 }
+            if watch and not was_down:
+                seconds = max(1, int(min(WAIT_MAX, deadline - now)))
+                watched = self._watch(job["results_file"], seconds, task_vars)
+                if watched == "running" or (watched == "finished" and not said_finished):
+                    said_finished = watched == "finished"
+                    continue  # read the job now (then wait again if it still runs)
+                if watched == "unanswered":
+                    was_down = True
+                else:  # the wait failed, or the file said finished twice while the job did not: poll
+                    watch = False
             time.sleep(min(POLL_MAX, max(POLL_MIN, (now - job["started"]) * POLL_FRACTION), deadline - now))
+
+    def _unanswered(self, result):
+        """Whether the host did not answer (down, restarting, refused); the next command opens a new session
+        (a restart took the old WinRM shell with it)."""
+        if not (result.get("unreachable") or result.get("connection_error")):
+            return False
+        with contextlib.suppress(Exception):
+            self._connection.reset()
+        return True
+
+    def _watch(self, results_file, seconds, task_vars):
+        """Waits on the host, up to ``seconds``, for the job's results file to say finished: ``finished``,
+        ``running`` (the wait ran out), ``unanswered`` (the host did not answer) or ``error``."""
+        args = {"path": results_file, "regex": FINISHED_PATTERN, "timeout": seconds, "sleep": 1}
+        result = self._module("ansible.windows.win_wait_for", args, task_vars)
+        if self._unanswered(result):
+            return "unanswered"
+        if not result.get("failed"):
+            return "finished"
+        if float(result.get("elapsed") or 0) >= seconds - 1:
+            return "running"
+        return "error"
 
     def step_staged(self, task_vars):
         """Wait for the job ``start`` started, then read the evidence and decide as ``install`` does."""

@@ -33,9 +33,12 @@ options:
       - C(start) and C(staged) are C(install) in two tasks, so that no fork is held while Windows installs.
         C(start) routes the host and starts the install as an Ansible async job on the host (the documented
         C(async) support of M(ansible.windows.win_updates), C(poll=0)) and returns O(job). C(staged) waits
-        for that job with M(ansible.builtin.async_status) (polling every third of the time the job has run so
-        far, between 1 and 15 seconds), reads the host again and returns the host's outcome as C(install)
-        does. Run C(start) for every host, then C(staged), and every host installs at once, whatever
+        for that job, reads the host again and returns the host's outcome as C(install) does. It waits on
+        the host, with M(ansible.windows.win_wait_for) on the job's results file (checked every second, for
+        up to 300 seconds per command), and reads the job with M(ansible.builtin.async_status) when that
+        file says finished or the wait runs out; where the wait cannot run, it polls
+        M(ansible.builtin.async_status) every third of the time the job has run so far, between 1 and 15
+        seconds. Run C(start) for every host, then C(staged), and every host installs at once, whatever
         C(forks) is. A host that restarts while its job runs is failed (the job ends with the restart); a
         job that outlives O(install_timeout) fails the host.
       - C(check) reads the host right before its restart and returns the restart decision.

@@ -4,6 +4,7 @@ answer for the modules the lab knows."""
 
 import datetime
 import json
+import math
 import random
 import re
 import time
@@ -162,6 +163,7 @@ class AsyncJob:
         self.path = path
         self.record = dict(record)
         self.state = "running"  # running | finished | watchdog_timeout | killed
+        self.ends_at = math.inf  # time.monotonic() when the watchdog writes the file (finish or timeout)
         self.task = None  # win_updates' UpdateTask: its lifetime is tied to the module process in async
 
     def _end(self, state: str, record):
@@ -258,6 +260,7 @@ def start_async(host, name: str, handler, params: dict, args: dict, options: dic
     timeout = options.get("Timeout")
     if timeout:  # seconds, as Ansible sends them: real seconds also with a timing model
         host.schedule(float(timeout), job.time_out)
+    job.ends_at = time.monotonic() + min(due, float(timeout) if timeout else math.inf)
     return Outcome(
         stdout=json.dumps(record) + "\r\n",
         delay=powershell_start(host),
@@ -479,6 +482,13 @@ def win_service_info(host, params):
 
 
 def win_wait_for(host, params):
+    if params.get("path") is not None:
+        if params.get("port") is not None:
+            return {
+                "failed": True,
+                "msg": "port and path parameter can not both be passed to win_wait_for",
+            }, 0.0
+        return _wait_for_file(host, params)
     port = params.get("port")
     state = params.get("state", "started")
     timeout = float(params.get("timeout", 300))
@@ -499,6 +509,65 @@ def win_wait_for(host, params):
         "wait_attempts": int(timeout),
         "msg": f"timeout while waiting for {target}:{port} to {word} listening",
     }, timeout
+
+
+def _results_text(record: dict) -> str:
+    """An async results file as async_wrapper.ps1 and async_watchdog.ps1 write it: ConvertTo-Json -Compress"""
+    return json.dumps(record, separators=(",", ":"))
+
+
+def _wait_for_file(host, params):
+    """ansible.windows' win_wait_for.ps1 with `path` (state present/started): every `sleep` seconds, is the
+    file there (Test-AnsiblePath) and, with `regex`, does its text match (`Get-Content -Raw` then `-match`,
+    which ignores case)? Until it does, or `timeout` seconds have passed (then Fail-Json). `path` is of type
+    path (environment variables expanded). The files the lab models are the async results files; one changes
+    when its job's watchdog writes it (AsyncJob.ends_at), so the answer comes at the first check after that.
+    `timeout` and `sleep` are seconds as Ansible sends them: real seconds also with a timing model."""
+    state = params.get("state") or "started"
+    if state not in ("present", "started"):
+        return {
+            "failed": True,
+            "msg": f"the lab's win_wait_for on {host.name} simulates state=present and started for a path",
+        }, 0.0
+    path = expand_environment(str(params["path"]))
+    regex = params.get("regex") or params.get("search_regex") or params.get("regexp")
+    timeout = int(params.get("timeout") or 300)
+    sleep = max(1, int(params.get("sleep") or 1))
+    key = path.lower()
+
+    def there() -> bool:
+        record = host.async_files.get(key)
+        if record is None:
+            return False
+        return regex is None or re.search(regex, _results_text(record), re.IGNORECASE) is not None
+
+    def timed_out(elapsed):
+        what = (
+            f"file {path} to be present" if regex is None else f"string regex {regex} in file {path} to match"
+        )
+        attempts = elapsed // sleep + 1
+        return {
+            "failed": True,
+            "elapsed": elapsed,
+            "wait_attempts": attempts,
+            "msg": f"timeout while waiting for {what}",
+        }
+
+    if there():
+        return {"elapsed": 0.0, "wait_attempts": 1}, 0.0
+    ends = min(
+        (job.ends_at for job in host.async_jobs if job.state == "running" and job.path.lower() == key),
+        default=math.inf,
+    )
+    if ends - time.monotonic() >= timeout:  # no job writes the file in time (none at all: infinity)
+        return timed_out(timeout), float(timeout)
+    checks = math.ceil(max(0.0, ends - time.monotonic()) / sleep)  # the first check after the file changes
+    if checks * sleep >= timeout:
+        return timed_out(timeout), float(timeout)
+    elapsed = float(checks * sleep)
+    return (
+        lambda: {"elapsed": elapsed, "wait_attempts": checks + 1} if there() else timed_out(elapsed)
+    ), elapsed
 
 
 def _kb_id(value) -> str:

@@ -153,6 +153,63 @@ def test_watchdog_timeout(main_bin, tmp_path):
     assert [e["end"] for e in ledger.events if e["event"] == "async_job"] == ["watchdog_timeout"]
 
 
+FINISHED = r'"finished"\s*:\s*(true|1)\b'  # what async_watchdog.ps1 writes when the job ends
+
+
+def wait_file(register: str, timeout: int, **extra) -> dict:
+    """win_wait_for on the job's results file (what hotpatch.windows.rollout_step waits for)"""
+    args = {"path": "{{ job.results_file }}", "regex": FINISHED, "timeout": timeout, "sleep": 1}
+    return {"ansible.windows.win_wait_for": args, "register": register, **extra}
+
+
+def test_win_wait_for_sees_the_results_file_say_finished(main_bin, tmp_path):
+    """win_wait_for on the results file answers at the first check after the watchdog writes it, and runs
+    out (Fail-Json, elapsed = timeout) while the job still runs; a path with an environment variable is
+    expanded (its type is path)."""
+    percent_path = {"path": "%USERPROFILE%\\.ansible_async\\{{ job.ansible_job_id }}"}
+    tasks = [
+        start(),
+        wait_file("short", 2, ignore_errors=True),  # the install is due 6.3 s after the start
+        {
+            "ansible.windows.win_wait_for": dict(percent_path, regex=FINISHED, timeout=30),
+            "register": "waited",
+        },
+        status("now"),
+        {"ansible.windows.win_wait_for": dict(percent_path), "register": "present"},
+    ]
+    with Lab(TIMED, tmp_path / "lab") as lab:
+        results = run_playbook(main_bin, lab.inventory, tasks, tmp_path)
+        events = lab.ledger().events
+    started, short, waited, now, present = results["lcu01"]
+    jid = assert_start_record(started)
+    assert short["failed"] is True and short["elapsed"] >= 2, short
+    assert short["msg"] == (
+        f"timeout while waiting for string regex {FINISHED} in file {ASYNC_DIR}\\{jid} to match"
+    ), short
+    assert not waited.get("failed") and 2 <= waited["elapsed"] <= 6.3 + 1, waited
+    assert now["finished"] is True and now["installed_update_count"] == 1, now
+    assert not present.get("failed") and present["elapsed"] == 0, present
+    job_end = next(e for e in events if e["event"] == "async_job")
+    status_read = next(e for e in events if e["event"] == "command" and e["what"] == "module:async_status")
+    assert job_end["end"] == "finished"
+    assert 0 <= (when(status_read) - when(job_end)).total_seconds() <= (1 + 1) / SCALE  # a second, + start
+
+
+def test_win_wait_for_on_a_job_that_never_writes_runs_out(main_bin, tmp_path):
+    """A restart kills the job: its file keeps the start record, and a wait on it runs out."""
+    tasks = [
+        start(),
+        {"ansible.windows.win_reboot": {"pre_reboot_delay": 0}},
+        {"ansible.builtin.pause": {"seconds": 7}},  # past the time the install was due
+        wait_file("waited", 1, ignore_errors=True),
+    ]
+    with Lab(TIMED, tmp_path / "lab") as lab:
+        results = run_playbook(main_bin, lab.inventory, tasks, tmp_path)
+    waited = results["lcu01"][-1]
+    assert waited["failed"] is True and waited.get("elapsed") == 1, waited.get("msg")
+    assert waited["msg"].startswith("timeout while waiting for string regex"), waited
+
+
 def test_older_async_payload_is_refused():
     """An ansible-core < 2.19 async payload (exec_wrapper layout) is not run synchronously."""
     manifest = {

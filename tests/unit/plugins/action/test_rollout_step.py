@@ -7,6 +7,7 @@ tests (tests/integration/) run the same steps against the simulated Windows host
 """
 
 import json
+import re
 import types
 
 import pytest
@@ -292,6 +293,93 @@ def test_staged_gives_up_on_a_job_past_its_timeout(sleeps):
     assert script.names == ["async_status", "baseline_info"]
     assert result["outcome"]["status"] == "failed"
     assert "did not finish within 14400 s (patch_install_timeout)" in result["outcome"]["message"]
+
+
+RESULTS_FILE = "C:\\Users\\Administrator\\.ansible_async\\j123.4242"
+WAITED = {"elapsed": 11.2, "wait_attempts": 12}
+
+
+def ran_out(seconds):
+    return {"failed": True, "elapsed": float(seconds), "msg": "timeout while waiting for string regex"}
+
+
+def watched_args(**more):
+    return staged_args(job=job(results_file=RESULTS_FILE), **more)
+
+
+def test_staged_waits_on_the_host_for_the_results_file_then_reads_the_job(sleeps):
+    done = finished(installed("KB5055527"))
+    script = Script(async_status=[RUNNING, done, {}], win_wait_for=[WAITED], baseline_info=[probe()])
+    result = run_step(script, watched_args())
+    assert script.names == ["async_status", "win_wait_for", "async_status", "async_status", "baseline_info"]
+    wait = script.calls[1][1]
+    assert wait["path"] == RESULTS_FILE and wait["sleep"] == 1 and wait["timeout"] == 300
+    assert re.search(wait["regex"], '{"started":true,"finished":true,"changed":true}')
+    assert re.search(wait["regex"], '{"finished":  1}')  # ansible-core before 2.19
+    assert not re.search(wait["regex"], '{"started":true,"finished":false,"results_file":"C:\\\\j1"}')
+    assert sleeps == []  # the host waited, not the controller
+    assert result["outcome"]["status"] == "patched"
+
+
+def test_staged_waits_again_when_the_wait_runs_out_and_never_past_the_jobs_timeout(sleeps):
+    import time
+
+    done = finished(installed("KB5055527"))
+    script = Script(
+        async_status=[RUNNING, RUNNING, done, {}], win_wait_for=[ran_out(60), WAITED], baseline_info=[probe()]
+    )
+    started = time.time() - 14400 - 120 + 60  # 60 s left before the step gives up
+    result = run_step(script, staged_args(job=job(results_file=RESULTS_FILE, started=started)))
+    assert script.names[:5] == [
+        "async_status",
+        "win_wait_for",
+        "async_status",
+        "win_wait_for",
+        "async_status",
+    ]
+    timeouts = [args["timeout"] for name, args in script.calls if name == "win_wait_for"]
+    assert len(timeouts) == 2 and all(50 <= seconds <= 60 for seconds in timeouts), timeouts
+    assert sleeps == [] and result["outcome"]["status"] == "patched"
+
+
+def test_staged_polls_where_the_host_cannot_wait(sleeps):
+    done = finished(installed("KB5055527"))
+    error = {"failed": True, "elapsed": 0, "msg": "Access to the path is denied"}
+    script = Script(async_status=[RUNNING, RUNNING, done, {}], win_wait_for=[error], baseline_info=[probe()])
+    result = run_step(script, watched_args())
+    polls = ["async_status", "win_wait_for", "async_status", "async_status", "async_status"]
+    assert script.names == [*polls, "baseline_info"]
+    assert len(sleeps) == 2 and result["outcome"]["status"] == "patched"
+
+
+def test_staged_polls_when_the_file_says_finished_but_the_job_does_not(sleeps):
+    """No busy loop: a second 'finished' from the file while async_status says running turns to polling."""
+    done = finished(installed("KB5055527"))
+    script = Script(
+        async_status=[RUNNING, RUNNING, RUNNING, done, {}],
+        win_wait_for=[WAITED, WAITED],
+        baseline_info=[probe()],
+    )
+    result = run_step(script, watched_args())
+    names = ["async_status", "win_wait_for", "async_status", "win_wait_for", "async_status", "async_status"]
+    assert script.names == [*names, "async_status", "baseline_info"]
+    assert len(sleeps) == 2 and result["outcome"]["status"] == "patched"
+
+
+def test_staged_fails_a_host_that_restarted_during_the_wait(sleeps):
+    later = probe(last_boot="2026-04-16T02:30:00Z")
+    script = Script(async_status=[RUNNING, RUNNING], win_wait_for=[GONE], baseline_info=[later, later])
+    result = run_step(script, watched_args())
+    names = ["async_status", "win_wait_for", "async_status", "baseline_info", "baseline_info"]
+    assert script.names == names and len(sleeps) == 1
+    assert "restarted (at 2026-04-16T02:30:00Z) while its install ran" in result["outcome"]["message"]
+
+
+def test_start_keeps_the_jobs_results_file_for_the_wait():
+    script = Script(win_updates=[STARTED])
+    status = dict(STATUS, facts=dict(STATUS["facts"], last_boot=BOOT))
+    result = run_step(script, {"step": "start", "status": status, "plan": PLAN_HOTPATCH})
+    assert result["job"]["results_file"] == "C:\\j123.4242"
 
 
 def test_staged_without_a_job_passes_the_outcome_on_and_contacts_nothing():
