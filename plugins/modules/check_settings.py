@@ -10,8 +10,8 @@ description:
   - Runs on the controller and opens no connection to the host.
   - With O(scope=rollout), checks the rollout settings (C(patch_batch_size), C(patch_max_per_group),
     C(patch_max_fail_percentage), C(patch_reboot_timeout), C(patch_install_timeout),
-    C(patch_unexpected_reboot), the health checks) and fails with the setting and the value named when one
-    is wrong. The roles run it once, before any host changes.
+    C(patch_install_batch_size), C(patch_unexpected_reboot), the health checks) and fails with the setting
+    and the value named when one is wrong. The roles run it once, before any host changes.
   - With O(scope=host), checks the host's settings (C(hotpatch_platform), C(hotpatch_arc_license),
     C(hotpatch_vmss_orchestration), C(hotpatch_image), C(hotpatch_availability_group),
     C(hotpatch_restart_signals), C(hotpatch_catalog), C(hotpatch_date)) and, given the host's clock O(now),

@@ -61,6 +61,7 @@ KNOWN = {
     "patch_unexpected_reboot",
     "patch_reboot_timeout",
     "patch_install_timeout",
+    "patch_install_batch_size",
     "patch_health_services",
     "patch_health_ports",
     "patch_health_urls",
@@ -112,6 +113,7 @@ SET_BY_ROLES = {
     "hotpatch_assessed_at",
     "hotpatch_run",
     "hotpatch_rollout",
+    "hotpatch_install_batch",
     "assess_probe",
     "assess_settings",
     "assess_clock",
@@ -243,6 +245,14 @@ def rollout_settings(settings):
         raise HotpatchError(
             f"patch_batch_size must be a count >= 1 (2) or a percentage above 0 and at most 100 ('25%'), "
             f"got {batch!r}"
+        ) from None
+    installs = settings.get("patch_install_batch_size", "100%")
+    try:
+        wave_size(installs, 100)
+    except HotpatchError:
+        raise HotpatchError(
+            "patch_install_batch_size must be a count >= 1 (10) or a percentage above 0 and at most 100 "
+            f"('25%'), got {installs!r}"
         ) from None
     group = settings.get("patch_max_per_group", 1)
     result["patch_max_per_group"] = None if group in (None, "") else _int(group, "patch_max_per_group", 1)
