@@ -1,6 +1,6 @@
 """Rollout at fleet scale: the collection's cost per wave against the path users take today, on one lab.
 
-    python tests/perf/bench_rollout.py [--sizes 20,100,500] [--full] [--forks 50] [--scale 0.01]
+    python tests/perf/bench_rollout.py [--sizes 20,100,500] [--full] [--forks 50] [--scale 0.01] [--per-task]
 
 For each size, a fleet of that many Windows Server 2025 Azure Edition hosts in ten availability groups, in the
 April 2026 baseline month (every host is offered the cumulative update and restarts once), with the lab's
@@ -12,6 +12,9 @@ and boots in 180; `--scale` real seconds per lab second). Three runs on fresh la
 - today: tests/perf/playbooks/today_patch.yml (`ansible.windows.win_updates`, `reboot: true`, `serial: 25%`);
 - lockstep (with `--lockstep`): tests/perf/playbooks/lockstep_patch.yml, the assess and patch roles in one
   play, whose waves run in lock step (the mechanism the playbook does not use; docs/performance.md).
+
+With --per-task, the controller CPU of every task of the collection's run, per host (main process and
+worker processes; tests/perf/callback_plugins/task_cpu.py), largest first.
 
 Measured: wall time, controller CPU (the ansible-playbook process and every fork it waited for, from the
 kernel's rusage), tasks dispatched per host (the play recap), the span from the first restart to the last
@@ -25,6 +28,7 @@ every size; wall time at most 1.2 x the floor at 100 and 500 hosts, and below to
 """
 
 import argparse
+import json
 import math
 import os
 import re
@@ -64,7 +68,7 @@ def waves_needed(count: int) -> int:
     return math.ceil(count / per_wave)
 
 
-def run_playbook(args: list, inventory: Path, work: Path, forks: int) -> dict:
+def run_playbook(args: list, inventory: Path, work: Path, forks: int, per_task: bool = False) -> dict:
     """Runs ansible-playbook; returns wall seconds, controller CPU seconds (rusage of the process tree it
     waited for) and the recap's task count per host."""
     env = dict(
@@ -77,6 +81,12 @@ def run_playbook(args: list, inventory: Path, work: Path, forks: int) -> dict:
         ANSIBLE_LOCAL_TEMP=str(work / "tmp"),
         ANSIBLE_DISPLAY_SKIPPED_HOSTS="true",
     )
+    if per_task:
+        env.update(
+            ANSIBLE_CALLBACK_PLUGINS=str(PERF / "callback_plugins"),
+            ANSIBLE_CALLBACKS_ENABLED="task_cpu",
+            HOTPATCH_TASK_CPU=str(work / "task_cpu.json"),
+        )
     command = [str(Path(sys.executable).parent / "ansible-playbook"), *args, "-i", str(inventory)]
     started = time.monotonic()
     with (work / "out.txt").open("w") as out:
@@ -92,10 +102,11 @@ def run_playbook(args: list, inventory: Path, work: Path, forks: int) -> dict:
         "cpu": usage.ru_utime + usage.ru_stime,
         "tasks": sum(tasks.values()) / max(1, len(tasks)),
         "skipped_lines": text.count("skipping:"),
+        "per_task": json.loads((work / "task_cpu.json").read_text()) if per_task else None,
     }
 
 
-def measure(kind: str, count: int, scale: float, forks: int, root: Path) -> dict:
+def measure(kind: str, count: int, scale: float, forks: int, root: Path, per_task: bool = False) -> dict:
     from tests.lab import Lab
 
     work = root / f"{kind}-{count}"
@@ -114,7 +125,7 @@ def measure(kind: str, count: int, scale: float, forks: int, root: Path) -> dict
             args = ["hotpatch.windows.assess", "-e", f"hotpatch_report_dir={work / 'report'}"]
         else:
             args = [str(TODAY)]
-        result = run_playbook(args, lab.inventory, work, forks)
+        result = run_playbook(args, lab.inventory, work, forks, per_task and kind == "collection")
         ledger = lab.ledger()
         events = ledger.events
         downs = [e["time"] for e in events if e["event"] == "restart_down"]
@@ -145,6 +156,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--forks", type=int, default=50)
     parser.add_argument("--scale", type=float, default=0.01, help="real seconds per lab second")
+    parser.add_argument("--per-task", action="store_true", help="the collection's controller CPU per task")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     sizes = [*args.sizes, *([1000] if args.full and 1000 not in args.sizes else [])]
@@ -159,7 +171,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-rollout-") as tmp:
         for count in sizes:
             for kind in ("collection", "assess", "today", *(["lockstep"] if args.lockstep else [])):
-                rows[(kind, count)] = measure(kind, count, args.scale, args.forks, Path(tmp))
+                rows[(kind, count)] = measure(kind, count, args.scale, args.forks, Path(tmp), args.per_task)
                 r = rows[(kind, count)]
                 print(
                     f"  {count:>5} {kind:<10} rc {r['rc']} wall {r['wall']:7.1f} s  cpu {r['cpu']:7.1f} s  "
@@ -167,6 +179,18 @@ def main(argv=None) -> int:
                     f"max down {r['max_down']:>3}  (load {load_average()})",
                     flush=True,
                 )
+    if args.per_task:
+        for count in sizes:
+            print(
+                f"\ncollection, {count} hosts: controller CPU per task, ms per host (main process + workers)"
+            )
+            tasks = rows[("collection", count)]["per_task"] or {}
+            ranked = sorted(tasks.items(), key=lambda item: -(item[1]["main"] + item[1]["workers"]))
+            for name, row in ranked:
+                cost = (row["main"] + row["workers"]) * 1000 / count
+                main_ms, workers_ms = row["main"] * 1000 / count, row["workers"] * 1000 / count
+                if cost >= 1:
+                    print(f"  {cost:7.1f}  ({main_ms:6.1f} + {workers_ms:6.1f})  {name}")
     header = (
         "| hosts | floor s | collection wall s | today wall s | collection CPU s/host | today CPU s/host | "
         "assess CPU s/host | tasks/host (coll./today) | restart span s (coll./today) | "
