@@ -199,7 +199,19 @@ def test_fact_of_another_controller_is_ignored(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- watcher
-DUMMY = "import time\nwhile True:\n    time.sleep(0.2)\n"
+# A stand-in for ansible-playbook. Ctrl+C stops it as it stops Ansible, also when the test itself was started
+# in the background (a shell's background job inherits SIGINT ignored, and Python then keeps it ignored).
+DUMMY = (
+    "import signal, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "print('ready', flush=True)\nwhile True:\n    time.sleep(0.2)\n"
+)
+
+
+def _dummy_controller():
+    """The stand-in, started and ready for signals."""
+    parent = subprocess.Popen([sys.executable, "-c", DUMMY], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout.readline().strip() == "ready"
+    return parent
 
 
 def _wait_for(predicate, timeout=30.0):
@@ -223,7 +235,7 @@ def _journal_hosts(run, names):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT], ids=lambda s: s.name)
 def test_watcher_marks_a_killed_run_interrupted_and_renders_its_report(tmp_path, sig):
-    parent = subprocess.Popen([sys.executable, "-c", DUMMY])
+    parent = _dummy_controller()
     try:
         controller = _journal.controller_of(parent.pid)
         run, _ = open_run(tmp_path, controller, {"playbook": "patch", "hosts": ["web01", "web02", "web03"]})
@@ -251,7 +263,7 @@ def test_watcher_marks_a_killed_run_interrupted_and_renders_its_report(tmp_path,
 
 
 def test_watcher_leaves_a_finished_run_alone(tmp_path):
-    parent = subprocess.Popen([sys.executable, "-c", DUMMY])
+    parent = _dummy_controller()
     try:
         controller = _journal.controller_of(parent.pid)
         run, _ = open_run(tmp_path, controller)
@@ -270,7 +282,7 @@ def test_watcher_leaves_a_finished_run_alone(tmp_path):
 
 def test_watcher_is_detached(tmp_path):
     """Its own session (a Ctrl-C to the playbook's process group does not reach it), no terminal."""
-    parent = subprocess.Popen([sys.executable, "-c", DUMMY])
+    parent = _dummy_controller()
     try:
         controller = _journal.controller_of(parent.pid)
         run, _ = open_run(tmp_path, controller)
