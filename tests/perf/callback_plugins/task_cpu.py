@@ -47,7 +47,7 @@ class CallbackModule(CallbackBase):
             return
         name, main, workers, wall = self._current
         now_main, now_workers, now_wall = self._snapshot()
-        row = self._tasks.setdefault(name, {"main": 0.0, "workers": 0.0, "wall": 0.0, "results": 0})
+        row = self._row(name)
         row["main"] += now_main - main
         row["workers"] += now_workers - workers
         row["wall"] += now_wall - wall
@@ -60,12 +60,12 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self.v2_playbook_on_task_start(task, False)
 
+    def _row(self, name):
+        return self._tasks.setdefault(name, {"main": 0.0, "workers": 0.0, "wall": 0.0, "results": 0})
+
     def _count(self, result):
         if self._current is not None:
-            row = self._tasks.setdefault(
-                self._current[0], {"main": 0.0, "workers": 0.0, "wall": 0.0, "results": 0}
-            )
-            row["results"] += 1
+            self._row(self._current[0])["results"] += 1
 
     v2_runner_on_ok = v2_runner_on_skipped = v2_runner_on_unreachable = _count
 
