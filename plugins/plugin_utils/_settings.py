@@ -22,7 +22,7 @@ from ansible_collections.hotpatch.windows.plugins.plugin_utils._catalog import (
     to_date,
 )
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import wave_size
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import install_batch, wave_size
 
 PREFIXES = ("hotpatch_", "patch_", "assess_", "report_", "rollback_", "enable_", "catalog_update_")
 # Every variable a user may set (role options and host variables). Facts the roles set are not listed here.
@@ -248,11 +248,11 @@ def rollout_settings(settings):
         ) from None
     installs = settings.get("patch_install_batch_size", "100%")
     try:
-        wave_size(installs, 100)
+        install_batch(installs, 100)
     except HotpatchError:
         raise HotpatchError(
-            "patch_install_batch_size must be a count >= 1 (10) or a percentage above 0 and at most 100 "
-            f"('25%'), got {installs!r}"
+            "patch_install_batch_size must be a count >= 1 (10) or a whole percentage above 0 and at most "
+            f"100 ('25%'), got {installs!r}"
         ) from None
     group = settings.get("patch_max_per_group", 1)
     result["patch_max_per_group"] = None if group in (None, "") else _int(group, "patch_max_per_group", 1)

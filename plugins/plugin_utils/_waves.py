@@ -8,10 +8,18 @@ the per-host data alone, never on the order of ``plans`` (safe under AWX job sli
 
 import hashlib
 import re
+from typing import TypedDict
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
 
 _PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+class InstallBatch(TypedDict):
+    """The install play's batch (``install_batch``): every host at once, or ``serial`` hosts at a time."""
+
+    at_once: bool
+    serial: int | str
 
 
 def wave_size(batch_size, host_count):
@@ -35,6 +43,23 @@ def wave_size(batch_size, host_count):
     if isinstance(batch_size, int) and batch_size >= 1:
         return batch_size
     raise HotpatchError(f"batch_size must be a count >= 1 or a percentage like '25%', got {batch_size!r}")
+
+
+def install_batch(batch_size, host_count):
+    """How the install play runs ``batch_size`` of ``host_count`` hosts at a time: an InstallBatch.
+
+    ``at_once`` when the batch covers every host (``wave_size`` of at least ``host_count``): the playbook then
+    starts every install in one play and waits for them at most forks hosts at a time. Otherwise ``serial``
+    is the play's batch as Ansible reads it: a count, or a whole percentage ``'N%'`` (Ansible's ``serial``
+    takes no fraction of a percent). HotpatchError for any other value.
+    """
+    size = wave_size(batch_size, max(host_count, 1))
+    match = _PERCENT_RE.match(batch_size) if isinstance(batch_size, str) else None
+    if match and not float(match.group(1)).is_integer():
+        raise HotpatchError(f"batch_size {batch_size!r}: the percentage must be a whole number")
+    if size >= host_count:
+        return InstallBatch(at_once=True, serial="100%")
+    return InstallBatch(at_once=False, serial=f"{int(float(match.group(1)))}%" if match else size)
 
 
 def _group_cap(max_per_group):

@@ -12,7 +12,7 @@ CASES = yaml.safe_load((HERE / "cases" / "filters.yml").read_text(encoding="utf-
 HOSTS = yaml.safe_load((HERE.parent / "plugin_utils" / "cases" / "hosts.yml").read_text(encoding="utf-8"))[
     "hosts"
 ]
-FILTERS = ("release_cycle", "eligibility", "host_plan", "waves", "maintenance_window")
+FILTERS = ("release_cycle", "eligibility", "host_plan", "waves", "maintenance_window", "install_batch")
 
 
 def _filter(name):
@@ -60,6 +60,8 @@ def test_junk_gives_a_filter_error_never_a_traceback(name):
                 calls = [{"hotpatch_platform": argument}, {"image": argument}, {"arc_license": argument}]
                 calls += [{"vmss_orchestration": argument}]
                 attempts = [((value,), kwargs) for kwargs in calls]
+            elif name == "install_batch":
+                attempts = [((value,), {}), ((value, argument), {}), ((value, 40), {}), ((argument, 0), {})]
             else:
                 attempts = [((value,), {}), ((value, argument), {}), ((value, "2022", argument), {})]
                 attempts += [((value, argument, argument), {})]

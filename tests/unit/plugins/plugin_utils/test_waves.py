@@ -3,10 +3,16 @@
 import random
 
 import pytest
+from ansible.utils.helpers import pct_to_int
 from hotpatch_cases import load, params
 
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
-from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import place_waves, plan_waves
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._waves import (
+    install_batch,
+    place_waves,
+    plan_waves,
+    wave_size,
+)
 
 CASES = load("waves")
 
@@ -114,3 +120,25 @@ def test_linear_placement_equals_first_fit(seed):
     size = rng.randint(1, 12)
     cap = rng.choice([None, 1, 2, 3])
     assert plan_waves(plans, size, cap) == first_fit(plans, size, cap)
+
+
+@pytest.mark.parametrize("case", params(CASES["install_batch"]))
+def test_install_batch(case):
+    assert install_batch(case["batch_size"], case["hosts"]) == case["expected"]
+
+
+@pytest.mark.parametrize("case", params(CASES["install_batch"]))
+def test_install_batch_serial_is_the_batch_ansible_runs(case):
+    """The play's serial, read as Ansible reads it, is the batch the setting asks for (every host at most)."""
+    result = install_batch(case["batch_size"], case["hosts"])
+    hosts = max(case["hosts"], 1)
+    assert pct_to_int(result["serial"], hosts) == min(wave_size(case["batch_size"], hosts), hosts)
+    assert result["at_once"] == (pct_to_int(result["serial"], hosts) == hosts)
+
+
+@pytest.mark.parametrize("case", params(CASES["install_batch_errors"]))
+def test_install_batch_errors(case):
+    with pytest.raises(HotpatchError) as info:
+        install_batch(case["batch_size"], case["hosts"])
+    for fragment in case["error"]:
+        assert fragment in str(info.value)
