@@ -30,15 +30,12 @@ A step never fails its task for a host that failed: the failure is the host's ou
 host that did not come back), as the role's ``rescue`` recorded it before.
 """
 
-import contextlib
 import datetime
 import time
 
-from ansible.errors import AnsibleConnectionFailure, AnsibleError
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.hotpatch.windows.plugins.plugin_utils import _outcome
 from ansible_collections.hotpatch.windows.plugins.plugin_utils._errors import HotpatchError
+from ansible_collections.hotpatch.windows.plugins.plugin_utils._host_step import HostStepAction
 
 STEPS = ("install", "start", "staged", "check", "restart", "wave")
 ARGUMENT_SPEC = {
@@ -58,25 +55,6 @@ ARGUMENT_SPEC = {
     "job": {"type": "dict"},
 }
 REBOOT_MESSAGE_CHARS = 200
-# staged: seconds between two async_status polls, a third of the time the job has run so far, within these
-POLL_MIN = 1.0
-POLL_MAX = 15.0
-POLL_FRACTION = 1 / 3
-# staged: seconds one win_wait_for may wait on the host for the job's results file to say finished, and what
-# says it (async_watchdog.ps1 writes `"finished":true` with ConvertTo-Json -Compress; before 2.19, 1)
-WAIT_MAX = 300
-FINISHED_PATTERN = r'"finished"\s*:\s*(true|1)\b'
-# staged: seconds beyond the job's own timeout (Ansible's async watchdog ends it on the host) before giving up
-JOB_GRACE = 120
-
-
-def _transport_error(error):
-    """Whether an exception a connection plugin raised means the host did not answer, or no longer knows our
-    session (refused, reset, timed out, a WinRM shell gone with a restart): the builtin connection and timeout
-    errors, and the errors of the libraries under the winrm and psrp connection plugins."""
-    module = type(error).__module__ or ""
-    libraries = ("requests", "urllib3", "winrm", "pypsrp", "psrp")
-    return isinstance(error, (ConnectionError, TimeoutError)) or module.split(".")[0] in libraries
 
 
 def _now():
@@ -88,56 +66,10 @@ def _truncate(text, limit=REBOOT_MESSAGE_CHARS):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class ActionModule(ActionBase):
+class ActionModule(HostStepAction):
     TRANSFERS_FILES = False
     _supports_check_mode = True
     _supports_async = False
-
-    # ------------------------------------------------------------------ the modules the steps run
-    def _module(self, name, args, task_vars, async_val=0):
-        """The result of module ``name`` run through its action plugin on this task's connection, as a
-        registered result: a connection failure is ``unreachable``, any other error ``failed``. With
-        ``async_val``, the module starts as an Ansible async job of that many seconds (``poll: 0``)."""
-        task = self._task.copy()
-        task.args = dict(args)
-        if async_val:
-            task.async_val, task.poll = async_val, 0
-        loader = self._shared_loader_obj.action_loader
-        if not loader.has_plugin(name):  # a module without an action plugin of its own (win_wait_for)
-            task.action, name = name, "ansible.legacy.normal"
-        action = loader.get(
-            name,
-            task=task,
-            connection=self._connection,
-            play_context=self._play_context,
-            loader=self._loader,
-            templar=self._templar,
-            shared_loader_obj=self._shared_loader_obj,
-        )
-        try:
-            result = dict(action.run(task_vars=task_vars) or {})
-        except AnsibleConnectionFailure as error:
-            result = {"unreachable": True, "msg": str(error)}
-        except AnsibleError as error:
-            result = {"failed": True, "msg": str(error)}
-        except Exception as error:  # a connection plugin's own exception (requests, pypsrp): no traceback
-            result = {"failed": True, "msg": f"{type(error).__name__}: {error}"}
-            if _transport_error(error):
-                result["connection_error"] = True  # the host did not answer (down, restarting, refused)
-        finally:
-            with contextlib.suppress(Exception):  # cleaning a temporary folder never fails the step
-                action.cleanup()
-        for warning in result.pop("warnings", None) or []:
-            if warning not in self._warnings:
-                self._warnings.append(warning)
-        facts = result.pop("ansible_facts", None) or {}
-        if facts.get("hotpatch") is not None:
-            self._facts["hotpatch"] = facts["hotpatch"]
-        result.pop("invocation", None)
-        return result
-
-    def _probe(self, task_vars):
-        return self._module("hotpatch.windows.baseline_info", {}, task_vars)
 
     def _install(self, plan, task_vars, async_val=0):
         install = plan.get("install") or {}
@@ -208,79 +140,6 @@ class ActionModule(ActionBase):
             "results_file": start.get("results_file"),
         }
         return {"outcome": outcome, "job": job}, {"start": start}
-
-    def _wait(self, job, task_vars):
-        """The finished job's result (win_updates' own, as ``install`` gets it), or a failure: the host
-        restarted while the job ran, or the job outlived its timeout.
-
-        Between two reads of the job (async_status), the step waits on the host: win_wait_for watches the
-        job's results file until it says finished, for up to WAIT_MAX seconds. One command then covers
-        minutes of an install, and the end is seen within a second. Where that wait cannot run (an error
-        other than its timeout, or a file that says finished while async_status does not), the step sleeps
-        between reads instead, a third of the time the job has run so far (POLL_MIN to POLL_MAX seconds)."""
-        deadline = job["started"] + job["timeout"] + JOB_GRACE
-        was_down = False
-        watch = bool(job.get("results_file"))  # wait on the host between two reads
-        said_finished = False  # the last wait saw the file say finished
-        while True:
-            status = self._module("ansible.builtin.async_status", {"jid": job["jid"]}, task_vars)
-            if status.get("finished"):
-                cleanup = {"jid": job["jid"], "mode": "cleanup"}
-                self._module("ansible.builtin.async_status", cleanup, task_vars)
-                return {k: v for k, v in status.items() if k not in ("started", "finished", "results_file")}
-            if self._unanswered(status):
-                was_down = True
-            elif status.get("failed"):
-                return status
-            elif was_down:  # back after an outage: a restart ends the job, an adapter reset does not
-                boot = (self._probe(task_vars).get("facts") or {}).get("last_boot")
-                if boot:  # read: else ask again at the next poll
-                    was_down = False
-                    if _outcome.booted_since(job.get("boot"), boot):
-                        return {
-                            "failed": True,
-                            "msg": f"the host restarted (at {boot}) while its install ran",
-                        }
-            now = time.time()
-            if now >= deadline:
-                return {
-                    "failed": True,
-                    "unreachable": bool(status.get("unreachable")),
-                    "msg": f"the install did not finish within {job['timeout']} s (patch_install_timeout)",
-                }
-            if watch and not was_down:
-                seconds = max(1, int(min(WAIT_MAX, deadline - now)))
-                watched = self._watch(job["results_file"], seconds, task_vars)
-                if watched == "running" or (watched == "finished" and not said_finished):
-                    said_finished = watched == "finished"
-                    continue  # read the job now (then wait again if it still runs)
-                if watched == "unanswered":
-                    was_down = True
-                else:  # the wait failed, or the file said finished twice while the job did not: poll
-                    watch = False
-            time.sleep(min(POLL_MAX, max(POLL_MIN, (now - job["started"]) * POLL_FRACTION), deadline - now))
-
-    def _unanswered(self, result):
-        """Whether the host did not answer (down, restarting, refused); the next command opens a new session
-        (a restart took the old WinRM shell with it)."""
-        if not (result.get("unreachable") or result.get("connection_error")):
-            return False
-        with contextlib.suppress(Exception):
-            self._connection.reset()
-        return True
-
-    def _watch(self, results_file, seconds, task_vars):
-        """Waits on the host, up to ``seconds``, for the job's results file to say finished: ``finished``,
-        ``running`` (the wait ran out), ``unanswered`` (the host did not answer) or ``error``."""
-        args = {"path": results_file, "regex": FINISHED_PATTERN, "timeout": seconds, "sleep": 1}
-        result = self._module("ansible.windows.win_wait_for", args, task_vars)
-        if self._unanswered(result):
-            return "unanswered"
-        if not result.get("failed"):
-            return "finished"
-        if float(result.get("elapsed") or 0) >= seconds - 1:
-            return "running"
-        return "error"
 
     def step_staged(self, task_vars):
         """Wait for the job ``start`` started, then read the evidence and decide as ``install`` does."""

@@ -47,6 +47,7 @@ KNOWN = {
     # assess
     "assess_search_updates",
     "assess_search_categories",
+    "assess_search_timeout",
     "assess_defer_non_security",
     "assess_include_drivers",
     "assess_skip_optional",
@@ -114,6 +115,7 @@ SET_BY_ROLES = {
     "hotpatch_run",
     "hotpatch_rollout",
     "hotpatch_install_batch",
+    "hotpatch_assess_hosts",
     "assess_probe",
     "assess_settings",
     "assess_clock",
@@ -122,6 +124,7 @@ SET_BY_ROLES = {
     "assess_status",
     "assess_plan",
     "assess_search",
+    "assess_search_start",
     "assess_run_name",
     "patch_install",
     "patch_start",

@@ -265,7 +265,7 @@ def start_async(host, name: str, handler, params: dict, args: dict, options: dic
         stdout=json.dumps(record) + "\r\n",
         delay=powershell_start(host),
         what=f"module:{short}",
-        extra={"async_jid": job_id},
+        extra={"async_jid": job_id, **({"state": params["state"]} if params.get("state") else {})},
     )
 
 

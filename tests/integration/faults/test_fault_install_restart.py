@@ -39,10 +39,20 @@ FLEET = {
 VICTIM, OTHER = "the-victim", "the-other"
 
 
+def _install_jobs(events, host) -> list:
+    """The jids of the install jobs started on `host` (the assessment's search is an async job too)."""
+    return [
+        e["async_jid"]
+        for e in events
+        if e["event"] == "command"
+        and e["host"] == host
+        and e.get("async_jid")
+        and e.get("state") == "installed"
+    ]
+
+
 def _job_started(lab, host) -> bool:
-    return any(
-        e["event"] == "command" and e["host"] == host and e.get("async_jid") for e in lab.ledger().events
-    )
+    return bool(_install_jobs(lab.ledger().events, host))
 
 
 @scenario("install_restart", order=30)
@@ -109,8 +119,9 @@ def run(lab_scenarios):
 def test_the_restart_came_while_the_install_job_ran(run):
     assert run["started"], run["output"][-3000:]
     assert run["reboot"].returncode == 0, run["reboot"].stdout[-2000:]
-    ends = [e["end"] for e in run["events"] if e["event"] == "async_job" and e["host"] == VICTIM]
-    assert ends == ["killed"], ends
+    jobs = _install_jobs(run["events"], VICTIM)
+    ends = [e["end"] for e in run["events"] if e["event"] == "async_job" and e["jid"] in jobs]
+    assert len(jobs) == 1 and ends == ["killed"], ends
 
 
 def test_the_restarted_host_fails_with_the_reason_and_is_not_restarted_again(run):

@@ -536,7 +536,7 @@ def test_check_reads_the_host_once(step):
 def test_only_errors_of_an_unanswered_connection_count_as_the_host_being_down():
     import requests
 
-    from ansible_collections.hotpatch.windows.plugins.action.rollout_step import _transport_error
+    from ansible_collections.hotpatch.windows.plugins.plugin_utils._host_step import _transport_error
 
     assert _transport_error(requests.exceptions.ConnectionError("refused"))
     assert _transport_error(ConnectionResetError("reset"))
