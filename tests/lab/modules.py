@@ -51,19 +51,26 @@ def module_request(stdin: bytes) -> tuple:
 
 
 def async_request(stdin: bytes):
-    """The async actions of a module payload (ansible-core >= 2.19's exec manifest: `async_wrapper.ps1` with
-    AsyncDir, AsyncJid, StartupTimeout and `async_watchdog.ps1` with Timeout, see
-    ansible/executor/powershell/module_manifest.py) as one dict, or None for a synchronous payload. An older
-    payload (ansible-core < 2.19: `async_wrapper`/`async_watchdog` in its action list, `async_jid`) raises
-    ValueError: the lab does not simulate that layout and must not run it synchronously instead."""
+    """The async actions of a module payload as one dict (AsyncDir, AsyncJid, Timeout, StartupTimeout, as
+    ansible-core >= 2.19's exec manifest names them: `async_wrapper.ps1` and `async_watchdog.ps1`, see
+    ansible/executor/powershell/module_manifest.py), or None for a synchronous payload.
+
+    An older payload (ansible-core < 2.19: `async_wrapper` and `async_watchdog` at the head of its action
+    list) carries the same in `async_jid`, `async_timeout_sec`, `async_startup_timeout` and the task
+    environment's ANSIBLE_ASYNC_DIR (ansible-core 2.16's module_manifest.py and async_wrapper.ps1); `legacy`
+    says so, because its wrappers write `started` and `finished` as 1 and 0, not as booleans."""
     _head, manifest = _manifest(stdin)
     actions = manifest.get("actions", [])
     if "module_args" in manifest:
         if "async_jid" in manifest or any(a in ("async_wrapper", "async_watchdog") for a in actions):
-            raise ValueError(
-                "an asynchronous module payload of ansible-core < 2.19 (exec_wrapper layout): the lab "
-                "simulates async only with the ansible-core >= 2.19 payload"
-            )
+            environment = manifest.get("environment") or {}
+            return {
+                "AsyncDir": environment.get("ANSIBLE_ASYNC_DIR"),
+                "AsyncJid": manifest.get("async_jid"),
+                "Timeout": manifest.get("async_timeout_sec"),
+                "StartupTimeout": manifest.get("async_startup_timeout"),
+                "legacy": True,
+            }
         return None
     found = {}
     for action in actions:
@@ -179,9 +186,18 @@ class AsyncJob:
             self.host.name, "async_job", jid=self.record["ansible_job_id"], module=self.module, end=state
         )
 
+    def _finished(self):
+        """What async_watchdog.ps1 sets `finished` to: `$true` (ansible-core >= 2.19), 1 before."""
+        return (
+            1
+            if isinstance(self.record.get("finished"), int)
+            and not isinstance(self.record.get("finished"), bool)
+            else True
+        )
+
     def finish(self, result: dict):
         """async_watchdog.ps1: `$result.finished = $true` then `$result = $result + $moduleResult`."""
-        self._end("finished", {**self.record, "finished": True, **result})
+        self._end("finished", {**self.record, "finished": self._finished(), **result})
 
     def time_out(self):
         """async_watchdog.ps1 when WaitOne($Timeout * 1000) ran out: it stops the module and writes its
@@ -204,7 +220,7 @@ class AsyncJob:
             "watchdog_timeout",
             {
                 **self.record,
-                "finished": True,
+                "finished": self._finished(),
                 "exception": exception,
                 "failed": True,
                 "msg": f"failure during async watchdog: {WATCHDOG_TIMEOUT}",
@@ -228,9 +244,10 @@ def start_async(host, name: str, handler, params: dict, args: dict, options: dic
     pid = random.randint(1000, 30000)
     job_id = f"{options.get('AsyncJid', 'j0')}.{pid}"
     path = path_combine(async_dir, job_id)
+    legacy = bool(options.get("legacy"))  # ansible-core < 2.19: `started = 1`, `finished = 0`
     record = {
-        "started": True,
-        "finished": False,
+        "started": 1 if legacy else True,
+        "finished": 0 if legacy else False,
         "results_file": path,
         "ansible_job_id": job_id,
         "_ansible_suppress_tmpdir_delete": True,

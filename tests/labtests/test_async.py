@@ -1,6 +1,6 @@
-"""Ansible's asynchronous module execution on Windows (ansible-core >= 2.19 payload) against the lab: the
-start record of async_wrapper.ps1, the job on the host's schedule, async_status (status and cleanup), the
-watchdog's timeout and a restart killing the job."""
+"""Ansible's asynchronous module execution on Windows (the payloads of ansible-core >= 2.19 and of older
+releases) against the lab: the start record of async_wrapper.ps1, the job on the host's schedule,
+async_status (status and cleanup), the watchdog's timeout and a restart killing the job."""
 
 import datetime
 import json
@@ -210,38 +210,54 @@ def test_win_wait_for_on_a_job_that_never_writes_runs_out(main_bin, tmp_path):
     assert waited["msg"].startswith("timeout while waiting for string regex"), waited
 
 
-def test_older_async_payload_is_refused():
-    """An ansible-core < 2.19 async payload (exec_wrapper layout) is not run synchronously."""
+def test_older_async_payload_is_read_as_its_wrappers_read_it():
+    """An ansible-core < 2.19 async payload (exec_wrapper layout: async_wrapper and async_watchdog at the head
+    of the action list, the job id, timeout and async directory in the manifest) is an async start, never a
+    synchronous run; a synchronous payload of that layout is none."""
     manifest = {
         "module_entry": "",
         "powershell_modules": {},
         "csharp_utils": {},
-        "actions": ["exec", "async_wrapper", "async_watchdog"],
-        "async_jid": "123456",
+        "actions": ["async_wrapper", "async_watchdog", "module_powershell_wrapper"],
+        "environment": {"ANSIBLE_ASYNC_DIR": "%USERPROFILE%\\.ansible_async"},
+        "async_jid": "j123456",
         "async_timeout_sec": 60,
+        "async_startup_timeout": 5,
         "module_args": {"_ansible_module_name": "win_ping"},
     }
     payload = b"exec wrapper script\0\0\0\0" + json.dumps(manifest).encode()
-
-    class Host:
-        name = "old01"
-        timing = None
-
-    outcome = modules.run_payload(Host(), payload)
-    assert outcome.rc == 1 and not outcome.stdout
-    assert "ansible-core < 2.19" in outcome.stderr and outcome.what == "unknown_payload"
+    assert modules.async_request(payload) == {
+        "AsyncDir": "%USERPROFILE%\\.ansible_async",
+        "AsyncJid": "j123456",
+        "Timeout": 60,
+        "StartupTimeout": 5,
+        "legacy": True,
+    }
     del manifest["async_jid"], manifest["async_timeout_sec"]
-    manifest["actions"] = ["exec"]
+    manifest["actions"] = ["module_powershell_wrapper"]
     payload = b"exec wrapper script\0\0\0\0" + json.dumps(manifest).encode()
-    assert json.loads(modules.run_payload(Host(), payload).stdout)["ping"] == "pong"
+    assert modules.async_request(payload) is None
 
 
-def test_older_core_async_fails_clearly(old_core_bin, tmp_path):
-    tasks = [{"ansible.windows.win_ping": {}, "async": 60, "poll": 0, "ignore_errors": True}]
-    with Lab(UNTIMED, tmp_path / "lab") as lab:
+def test_older_core_async_writes_and_reads_as_its_wrappers_do(old_core_bin, tmp_path):
+    """ansible-core 2.16: async_wrapper.ps1 writes `started = 1`, `finished = 0`; async_watchdog.ps1 sets
+    `finished = 1` with the module's result; async_status and win_wait_for read that file."""
+    tasks = [
+        start(),
+        status("now"),
+        wait_file("waited", 30),
+        status("done"),
+    ]
+    with Lab(TIMED, tmp_path / "lab") as lab:
         results = run_playbook(old_core_bin, lab.inventory, tasks, tmp_path)
         events = lab.ledger().events
-    [result] = results["lcu01"]
-    assert result["failed"] is True, result
-    assert "ansible-core < 2.19" in json.dumps(result), result
-    assert [e["what"] for e in events if e["event"] == "command"] == ["unknown_payload"]
+        installs = lab.ledger().installs()
+    assert results["_stats"]["lcu01"]["failures"] == 0, results["lcu01"]
+    started, now, waited, done = results["lcu01"]
+    jid = assert_start_record(started)
+    assert started["started"] == 1 and started["started"] is not True, started
+    assert now["finished"] == 0 and now["finished"] is not False and now["ansible_job_id"] == jid, now
+    assert waited.get("failed") is not True and waited["elapsed"] >= 1, waited
+    assert done["finished"] == 1 and done["installed_update_count"] == 1, done
+    assert installs == {"lcu01": [LCU_KB]}
+    assert [e["end"] for e in events if e["event"] == "async_job"] == ["finished"]
