@@ -18,7 +18,7 @@ from tests.lab import Lab
 FLEETS = Path(__file__).resolve().parent / "fleets"
 BIN = Path(sys.executable).parent
 PLAYBOOK_TIMEOUT = 600
-PARALLEL_SCENARIOS = 3  # lab runs at once: they mostly wait on the simulated hosts, so this saves minutes
+PARALLEL_SCENARIOS = 4  # lab runs at once: they mostly wait on the simulated hosts, so this saves minutes
 SCENARIOS: dict = {}  # name -> (start order, function(work directory) -> result), from the test modules
 
 
@@ -121,6 +121,12 @@ def patch_run(fleet, work: Path, extra_vars=None, https: bool = False, password=
         hosts=hosts,
         output=proc.stdout + proc.stderr,
     )
+
+
+def play_ran_tasks(output: str, play: str) -> bool:
+    """Whether the play named `play` ran any task (a play that matched no host prints no TASK line)."""
+    body = output.split(f"PLAY [{play}]", 1)[1]
+    return "TASK [" in body.split("\nPLAY [", 1)[0]
 
 
 def scenario(name: str, order: int = 50):

@@ -20,6 +20,7 @@ from tests.integration.faults.runs import (
     BIN,
     PLAYBOOK_TIMEOUT,
     ansible_env,
+    play_ran_tasks,
     read_records,
     scenario,
     wait_until,
@@ -133,6 +134,13 @@ def test_the_restarted_host_fails_with_the_reason_and_is_not_restarted_again(run
     assert record["restarted"] is False, record
     assert run["restarts"].get(VICTIM) == 1  # the test's own restart, none by the rollout
     assert not run["installs"].get(VICTIM)  # the restart ended the job before its install came due
+
+
+def test_the_default_installs_every_host_at_once_in_the_start_play(run):
+    """patch_install_batch_size is left at its default (100%): the install starts in the every-host play."""
+    assert play_ran_tasks(run["output"], "Start the install on every host at once, without a restart")
+    batched = "Install without a restart, patch_install_batch_size hosts at a time"
+    assert not play_ran_tasks(run["output"], batched)
 
 
 def test_the_other_host_installs_and_restarts_once(run):
