@@ -123,6 +123,54 @@ def patch_run(fleet, work: Path, extra_vars=None, https: bool = False, password=
     )
 
 
+def run_restarting_a_host(lab, work: Path, playbook: str, extra: list, victim: str, job_started) -> dict:
+    """Runs `playbook` on `lab` and, once `job_started(ledger events)` is true, restarts `victim` from a
+    second, ad-hoc ansible.windows.win_reboot, as an admin or another tool would. Returns whether the job
+    was seen (`started`), the ad-hoc run (`reboot`, None when the job was never seen), the playbook's `rc`
+    and `output`, and the ledger's `events` and `restarts`."""
+    command = [str(BIN / "ansible-playbook"), playbook, "-i", str(lab.inventory), *extra]
+    with (work / "playbook.out").open("w") as out:
+        env = ansible_env(work)
+        process = subprocess.Popen(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            started = wait_until(lambda: bool(job_started(lab.ledger().events)), 120)
+            reboot = None
+            if started:
+                adhoc = [
+                    str(BIN / "ansible"),
+                    victim,
+                    "-i",
+                    str(lab.inventory),
+                    "-m",
+                    "ansible.windows.win_reboot",
+                ]
+                reboot = subprocess.run(
+                    adhoc,
+                    cwd=work,
+                    # the restart-safety audit records this win_reboot as the test's own (not a role's)
+                    env=ansible_env(work / "adhoc", ANSIBLE_LOAD_CALLBACK_PLUGINS="true"),
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+            process.wait(PLAYBOOK_TIMEOUT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(30)
+    ledger = lab.ledger()
+    return {
+        "started": started,
+        "reboot": reboot,
+        "rc": process.returncode,
+        "output": (work / "playbook.out").read_text(),
+        "events": ledger.events,
+        "restarts": ledger.restarts(),
+        "installs": ledger.installs(),
+    }
+
+
 def play_ran_tasks(output: str, play: str) -> bool:
     """Whether the play named `play` ran any task (a play that matched no host prints no TASK line)."""
     body = output.split(f"PLAY [{play}]", 1)[1]

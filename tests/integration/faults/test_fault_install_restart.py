@@ -12,19 +12,9 @@ and its results file never says finished. Then:
 - the other host installs and restarts once in its wave, as if nothing happened.
 """
 
-import subprocess
-
 import pytest
 
-from tests.integration.faults.runs import (
-    BIN,
-    PLAYBOOK_TIMEOUT,
-    ansible_env,
-    play_ran_tasks,
-    read_records,
-    scenario,
-    wait_until,
-)
+from tests.integration.faults.runs import play_ran_tasks, read_records, run_restarting_a_host, scenario
 from tests.lab import Lab
 
 # The April 2026 baseline month; the lab's timing model at 0.02 real seconds per lab second: the search 1.2 s,
@@ -52,64 +42,16 @@ def _install_jobs(events, host) -> list:
     ]
 
 
-def _job_started(lab, host) -> bool:
-    return bool(_install_jobs(lab.ledger().events, host))
-
-
 @scenario("install_restart", order=30)
 def install_restart(work):
     report = work / "report"
-    extra = [
-        "-e",
-        f"hotpatch_report_dir={report}",
-        "-e",
-        "patch_batch_size=2",
-        "-e",
-        "patch_install_timeout=900",
-    ]
+    extra = ["-e", f"hotpatch_report_dir={report}", "-e", "patch_batch_size=2"]
+    extra += ["-e", "patch_install_timeout=900"]
     with Lab(FLEET, work / "lab") as lab:
-        command = [str(BIN / "ansible-playbook"), "hotpatch.windows.patch", "-i", str(lab.inventory), *extra]
-        with (work / "patch.out").open("w") as out:
-            process = subprocess.Popen(
-                command, cwd=work, env=ansible_env(work), stdout=out, stderr=subprocess.STDOUT
-            )
-            try:
-                started = wait_until(lambda: _job_started(lab, VICTIM), 120)
-                reboot = None
-                if started:
-                    reboot = subprocess.run(
-                        [
-                            str(BIN / "ansible"),
-                            VICTIM,
-                            "-i",
-                            str(lab.inventory),
-                            "-m",
-                            "ansible.windows.win_reboot",
-                        ],
-                        cwd=work,
-                        # the restart-safety audit records this win_reboot as the test's own (not a role's)
-                        env=ansible_env(work / "adhoc", ANSIBLE_LOAD_CALLBACK_PLUGINS="true"),
-                        capture_output=True,
-                        text=True,
-                        timeout=120,
-                        check=False,
-                    )
-                process.wait(PLAYBOOK_TIMEOUT)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(30)
-        ledger = lab.ledger()
-    return {
-        "started": started,
-        "reboot": reboot,
-        "rc": process.returncode,
-        "output": (work / "patch.out").read_text(),
-        "events": ledger.events,
-        "restarts": ledger.restarts(),
-        "installs": ledger.installs(),
-        "records": read_records((report / "latest").resolve()),
-    }
+        run = run_restarting_a_host(
+            lab, work, "hotpatch.windows.patch", extra, VICTIM, lambda events: _install_jobs(events, VICTIM)
+        )
+    return dict(run, records=read_records((report / "latest").resolve()))
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,10 @@ and its results file never says finished. Then:
 """
 
 import datetime
-import subprocess
 
 import pytest
 
-from tests.integration.faults.runs import (
-    BIN,
-    PLAYBOOK_TIMEOUT,
-    ansible_env,
-    read_records,
-    scenario,
-    wait_until,
-)
+from tests.integration.faults.runs import read_records, run_restarting_a_host, scenario
 from tests.lab import Lab
 
 FLEET = {
@@ -53,56 +45,12 @@ def _search_jobs(events, host=None) -> list:
 @scenario("search_restart", order=30)
 def search_restart(work):
     report = work / "report"
+    extra = ["-e", f"hotpatch_report_dir={report}", "-e", "assess_search_timeout=600"]
     with Lab(FLEET, work / "lab") as lab:
-        command = [
-            str(BIN / "ansible-playbook"),
-            "hotpatch.windows.assess",
-            "-i",
-            str(lab.inventory),
-            "-e",
-            f"hotpatch_report_dir={report}",
-            "-e",
-            "assess_search_timeout=600",
-        ]
-        with (work / "assess.out").open("w") as out:
-            process = subprocess.Popen(
-                command, cwd=work, env=ansible_env(work), stdout=out, stderr=subprocess.STDOUT
-            )
-            try:
-                started = wait_until(lambda: bool(_search_jobs(lab.ledger().events, VICTIM)), 120)
-                reboot = None
-                if started:
-                    reboot = subprocess.run(
-                        [
-                            str(BIN / "ansible"),
-                            VICTIM,
-                            "-i",
-                            str(lab.inventory),
-                            "-m",
-                            "ansible.windows.win_reboot",
-                        ],
-                        cwd=work,
-                        env=ansible_env(work / "adhoc", ANSIBLE_LOAD_CALLBACK_PLUGINS="true"),
-                        capture_output=True,
-                        text=True,
-                        timeout=120,
-                        check=False,
-                    )
-                process.wait(PLAYBOOK_TIMEOUT)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(30)
-        ledger = lab.ledger()
-    return {
-        "started": started,
-        "reboot": reboot,
-        "rc": process.returncode,
-        "output": (work / "assess.out").read_text(),
-        "events": ledger.events,
-        "restarts": ledger.restarts(),
-        "records": read_records((report / "latest").resolve()),
-    }
+        run = run_restarting_a_host(
+            lab, work, "hotpatch.windows.assess", extra, VICTIM, lambda events: _search_jobs(events, VICTIM)
+        )
+    return dict(run, records=read_records((report / "latest").resolve()))
 
 
 @pytest.fixture(scope="module")
