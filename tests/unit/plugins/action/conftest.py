@@ -75,34 +75,39 @@ def connection_error():
     )
 
 
+def run_plugin(name, connection, args=None, task_vars=None, check_mode=False, host=HOST, modules=None):
+    """The task result of the action plugin hotpatch.windows.<name> run through ActionBase.run on
+    ``connection``; ``modules`` replaces the plugin's ``_module`` (the modules it runs answer from a
+    script)."""
+    task = types.SimpleNamespace(
+        args=dict(args or {}),
+        action=f"hotpatch.windows.{name}",
+        async_val=0,
+        check_mode=check_mode,
+        diff=False,
+    )
+    loader = DataLoader()
+    variables = {"inventory_hostname": host}
+    variables.update(task_vars or {})
+    templar = Templar(loader=loader, variables=variables)
+    action = action_loader.get(
+        f"hotpatch.windows.{name}",
+        task=task,
+        connection=connection,
+        play_context=PlayContext(),
+        loader=loader,
+        templar=templar,
+        shared_loader_obj=None,
+    )
+    assert action is not None, f"the action plugin hotpatch.windows.{name} is not installed"
+    if modules is not None:
+        action._module = modules
+    result = action.run(task_vars=variables)
+    json.dumps(result)  # a task result must be JSON-serialisable
+    return result
+
+
 @pytest.fixture
 def run_action():
     """run_action(name, connection, args=None, task_vars=None, check_mode=False) -> task result dict."""
-
-    def run(name, connection, args=None, task_vars=None, check_mode=False, host=HOST):
-        task = types.SimpleNamespace(
-            args=dict(args or {}),
-            action=f"hotpatch.windows.{name}",
-            async_val=0,
-            check_mode=check_mode,
-            diff=False,
-        )
-        loader = DataLoader()
-        variables = {"inventory_hostname": host}
-        variables.update(task_vars or {})
-        templar = Templar(loader=loader, variables=variables)
-        action = action_loader.get(
-            f"hotpatch.windows.{name}",
-            task=task,
-            connection=connection,
-            play_context=PlayContext(),
-            loader=loader,
-            templar=templar,
-            shared_loader_obj=None,
-        )
-        assert action is not None, f"the action plugin hotpatch.windows.{name} is not installed"
-        result = action.run(task_vars=variables)
-        json.dumps(result)  # a task result must be JSON-serialisable
-        return result
-
-    return run
+    return run_plugin

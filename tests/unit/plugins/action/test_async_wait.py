@@ -5,16 +5,9 @@ as in test_rollout_step.py; tests/labtests/test_async.py and the assessment's la
 simulated Windows hosts.
 """
 
-import json
-import types
-
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.plugins.loader import action_loader
-from ansible.template import Templar
 
-from tests.unit.plugins.action.conftest import FakeConnection
+from tests.unit.plugins.action.conftest import FakeConnection, run_plugin
 from tests.unit.plugins.action.test_rollout_step import BOOT, HOST, Script, probe
 
 RESULTS_FILE = "C:\\Users\\ansible\\.ansible_async\\j77.4242"
@@ -31,24 +24,7 @@ def sleeps(monkeypatch):
 
 
 def run_wait(script, args, check_mode=False):
-    task = types.SimpleNamespace(
-        args=dict(args), action="hotpatch.windows.async_wait", async_val=0, check_mode=check_mode, diff=False
-    )
-    loader = DataLoader()
-    variables = {"inventory_hostname": HOST}
-    action = action_loader.get(
-        "hotpatch.windows.async_wait",
-        task=task,
-        connection=FakeConnection(),
-        play_context=PlayContext(),
-        loader=loader,
-        templar=Templar(loader=loader, variables=variables),
-        shared_loader_obj=None,
-    )
-    action._module = script
-    result = action.run(task_vars=variables)
-    json.dumps(result)
-    return result
+    return run_plugin("async_wait", FakeConnection(), args, check_mode=check_mode, modules=script)
 
 
 def args(**more):

@@ -6,17 +6,11 @@ registered results, so each case says what Windows answered and asserts what the
 tests (tests/integration/) run the same steps against the simulated Windows hosts.
 """
 
-import json
 import re
-import types
 
 import pytest
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.plugins.loader import action_loader
-from ansible.template import Templar
 
-from tests.unit.plugins.action.conftest import FakeConnection
+from tests.unit.plugins.action.conftest import FakeConnection, run_plugin
 
 HOST = "win01.example.test"
 BOOT = "2026-04-15T01:00:00Z"
@@ -89,28 +83,7 @@ class Script:
 
 
 def run_step(script, args, check_mode=False):
-    task = types.SimpleNamespace(
-        args=dict(args),
-        action="hotpatch.windows.rollout_step",
-        async_val=0,
-        check_mode=check_mode,
-        diff=False,
-    )
-    loader = DataLoader()
-    variables = {"inventory_hostname": HOST}
-    action = action_loader.get(
-        "hotpatch.windows.rollout_step",
-        task=task,
-        connection=FakeConnection(),
-        play_context=PlayContext(),
-        loader=loader,
-        templar=Templar(loader=loader, variables=variables),
-        shared_loader_obj=None,
-    )
-    action._module = script
-    result = action.run(task_vars=variables)
-    json.dumps(result)
-    return result
+    return run_plugin("rollout_step", FakeConnection(), args, check_mode=check_mode, modules=script)
 
 
 def test_install_of_a_hotpatch_reads_the_host_again_and_needs_no_restart():
