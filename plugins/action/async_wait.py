@@ -18,8 +18,6 @@ ARGUMENT_SPEC = {
     "boot": {"type": "str"},
     "name": {"type": "str", "default": "job"},
 }
-# the keys of a started job's result that are async_status's, not the module's
-JOB_KEYS = ("ansible_job_id", "started", "finished", "results_file", "ansible_async_watchdog_pid")
 
 
 class ActionModule(HostStepAction):
@@ -55,7 +53,7 @@ class ActionModule(HostStepAction):
             "setting": None,
         }
         answer = self._wait(job, task_vars)
-        result.update({key: value for key, value in answer.items() if key not in JOB_KEYS})
+        result.update(answer)
         if self._warnings:
             result["warnings"] = self._warnings
         return result

@@ -35,6 +35,8 @@ WAIT_MAX = 300
 FINISHED_PATTERN = r'"finished"\s*:\s*(true|1)\b'
 # seconds beyond the job's own timeout (Ansible's async watchdog ends it on the host) before giving up
 JOB_GRACE = 120
+# the keys of a finished job's result that are Ansible's async bookkeeping, not the module's
+JOB_KEYS = ("ansible_job_id", "started", "finished", "results_file", "ansible_async_watchdog_pid")
 
 
 def _transport_error(error):
@@ -95,8 +97,8 @@ class HostStepAction(ActionBase):
         return self._module("hotpatch.windows.baseline_info", {}, task_vars)
 
     def _wait(self, job, task_vars):
-        """The finished job's result (the module's own, as a task without ``async`` gets it), or a failure:
-        the host restarted while the job ran, or the job outlived its timeout.
+        """The finished job's result (the module's own, as a task without ``async`` gets it: without
+        JOB_KEYS), or a failure: the host restarted while the job ran, or the job outlived its timeout.
 
         ``job``: ``jid``, ``started`` (epoch seconds), ``timeout`` (the job's ``async`` seconds), ``boot``
         (the host's last boot before the start, or none), ``results_file`` (or none), and for the messages
@@ -120,7 +122,7 @@ class HostStepAction(ActionBase):
             if status.get("finished"):
                 cleanup = {"jid": job["jid"], "mode": "cleanup"}
                 self._module("ansible.builtin.async_status", cleanup, task_vars)
-                return {k: v for k, v in status.items() if k not in ("started", "finished", "results_file")}
+                return {key: value for key, value in status.items() if key not in JOB_KEYS}
             if self._unanswered(status):
                 was_down = True
             elif status.get("failed"):
