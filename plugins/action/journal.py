@@ -62,11 +62,21 @@ class ActionModule(ActionBase):
             return self._template(task_vars.get(name))
         return default
 
-    def _hostvar(self, task_vars, host, name):
-        """One variable of another host (templated), or None."""
+    @staticmethod
+    def _variables(task_vars, host):
+        """Another host's variables, or {}. Read once per host: each read assembles every variable it has."""
         hostvars = task_vars.get("hostvars")
         try:
-            value = hostvars[host][name] if host in hostvars else None
+            if host not in hostvars:  # HostVars answers an unknown host with an undefined value, not KeyError
+                return {}
+            return hostvars[host]
+        except (KeyError, TypeError, AnsibleError):
+            return {}
+
+    def _hostvar(self, variables, name):
+        """One variable of a host's ``_variables`` (templated), or None."""
+        try:
+            value = variables[name]
         except (KeyError, TypeError, AnsibleError):
             return None
         return self._template(value)
@@ -135,22 +145,23 @@ class ActionModule(ActionBase):
     # ------------------------------------------------------------------ events
     def _host_event(self, args, task_vars, host, own):
         """The journal line of one host: from the task's options (own) or from the host's variables."""
+        variables = self._variables(task_vars, host)
         if own:
             status, plan, outcome = args.get("status"), args.get("plan"), args.get("outcome")
         else:
-            status, plan, outcome = (self._hostvar(task_vars, host, name) for name in HOST_VARS)
+            status, plan, outcome = (self._hostvar(variables, name) for name in HOST_VARS)
         extra = dict(args.get("data") or {}) if own else {}
         inventory = {}
         for key, name in INVENTORY_VARS.items():
-            value = self._hostvar(task_vars, host, name)
+            value = self._hostvar(variables, name)
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 inventory[key] = str(value)
         extra.setdefault("inventory", inventory)
         if "rollback" not in extra:
-            rollback = self._hostvar(task_vars, host, "rollback_result")
+            rollback = self._hostvar(variables, "rollback_result")
             if isinstance(rollback, dict):
                 extra["rollback"] = rollback
-        extra.setdefault("assessed_at", self._hostvar(task_vars, host, "hotpatch_assessed_at"))
+        extra.setdefault("assessed_at", self._hostvar(variables, "hotpatch_assessed_at"))
         active_hosts = self._var(task_vars, "ansible_play_hosts")
         if "active" not in extra and isinstance(active_hosts, list):
             extra["active"] = host in active_hosts

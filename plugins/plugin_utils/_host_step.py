@@ -55,7 +55,7 @@ class HostStepAction(ActionBase):
         """The result of module ``name`` run through its action plugin on this task's connection, as a
         registered result: a connection failure is ``unreachable``, any other error ``failed``. With
         ``async_val``, the module starts as an Ansible async job of that many seconds (``poll: 0``)."""
-        task = self._task.copy()
+        task = self._task.copy(exclude_tasks=True)  # its parents, without copying every task of its block
         task.args = dict(args)
         if async_val:
             task.async_val, task.poll = async_val, 0
