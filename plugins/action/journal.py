@@ -143,8 +143,9 @@ class ActionModule(ActionBase):
         return run, created
 
     # ------------------------------------------------------------------ events
-    def _host_event(self, args, task_vars, host, own):
-        """The journal line of one host: from the task's options (own) or from the host's variables."""
+    def _host_event(self, args, task_vars, host, own, active_hosts):
+        """The journal line of one host: from the task's options (own) or from the host's variables;
+        ``active_hosts``: the play's hosts still running (``ansible_play_hosts``), or None."""
         variables = self._variables(task_vars, host)
         if own:
             status, plan, outcome = args.get("status"), args.get("plan"), args.get("outcome")
@@ -162,7 +163,6 @@ class ActionModule(ActionBase):
             if isinstance(rollback, dict):
                 extra["rollback"] = rollback
         extra.setdefault("assessed_at", self._hostvar(variables, "hotpatch_assessed_at"))
-        active_hosts = self._var(task_vars, "ansible_play_hosts")
         if "active" not in extra and isinstance(active_hosts, list):
             extra["active"] = host in active_hosts
         extra["stage"] = args["stage"]
@@ -198,10 +198,11 @@ class ActionModule(ActionBase):
                 result["ansible_facts"] = {"hotpatch_run": run.fact()}
             elif event == "host":
                 names = args.get("hosts")
+                active = self._var(task_vars, "ansible_play_hosts")
                 lines = (
-                    [self._host_event(args, task_vars, name, own=False) for name in names]
+                    [self._host_event(args, task_vars, name, False, active) for name in names]
                     if names is not None
-                    else [self._host_event(args, task_vars, host, own=True)]
+                    else [self._host_event(args, task_vars, host, True, active)]
                 )
                 _journal.append(run.journal, lines)
                 result["hosts"] = len(lines)
